@@ -1,0 +1,111 @@
+"""Journal helpers. Only actions call these: every change leaves its line in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from itsm.tickets.choices import JournalType
+from itsm.tickets.models import JournalEntry, Ticket
+
+#: Fields whose changes requesters may read in their timeline.
+PUBLIC_FIELDS = frozenset({"state", "title", "description", "priority", "service"})
+
+
+def _entry(
+    ticket: Ticket,
+    entry_type: str,
+    *,
+    actor: Any,
+    at: datetime | None = None,
+    is_internal: bool = False,
+    **values: Any,
+) -> JournalEntry:
+    return JournalEntry.objects.create(
+        ticket=ticket,
+        entry_type=entry_type,
+        actor=actor,
+        created_at=at or timezone.now(),
+        is_internal=is_internal,
+        version=ticket.version,
+        **values,
+    )
+
+
+def field_changed_event(
+    ticket: Ticket, field: str, old: str, new: str, *, actor: Any, at: datetime | None = None
+) -> JournalEntry:
+    return _entry(
+        ticket,
+        JournalType.FIELD_CHANGE,
+        actor=actor,
+        at=at,
+        is_internal=field not in PUBLIC_FIELDS,
+        field=field,
+        old_value=old,
+        new_value=new,
+    )
+
+
+def transition_event(
+    ticket: Ticket,
+    old_state: str,
+    new_state: str,
+    *,
+    actor: Any,
+    reason: str = "",
+    at: datetime | None = None,
+) -> JournalEntry:
+    return _entry(
+        ticket,
+        JournalType.TRANSITION,
+        actor=actor,
+        at=at,
+        field="state",
+        old_value=old_state,
+        new_value=new_state,
+        body=reason,
+    )
+
+
+def comment_event(
+    ticket: Ticket, body: str, *, actor: Any, internal: bool, at: datetime | None = None
+) -> JournalEntry:
+    return _entry(
+        ticket,
+        JournalType.WORK_NOTE if internal else JournalType.COMMENT,
+        actor=actor,
+        at=at,
+        is_internal=internal,
+        body=body,
+    )
+
+
+def system_event(
+    ticket: Ticket,
+    body: str,
+    *,
+    actor: Any = None,
+    internal: bool = True,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> JournalEntry:
+    return _entry(
+        ticket,
+        JournalType.SYSTEM,
+        actor=actor,
+        at=at,
+        is_internal=internal,
+        body=body,
+        data=data or {},
+    )
+
+
+def sla_event(
+    ticket: Ticket, body: str, *, data: dict[str, Any], at: datetime | None = None
+) -> JournalEntry:
+    return _entry(
+        ticket, JournalType.SLA, actor=None, at=at, is_internal=True, body=body, data=data
+    )

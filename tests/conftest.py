@@ -1,0 +1,112 @@
+"""Shared fixtures: the named personas of STYLE.md §9 and builders for tickets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("ITSM_TESTING", "1")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+
+from itsm.accounts.actions import do_create_api_token, do_create_user
+from itsm.accounts.choices import Role
+from itsm.accounts.models import Group, Organization, User
+from itsm.taxonomy.choices import TicketKind
+from itsm.tickets.models import Ticket
+from itsm.workflow.actions import do_create_ticket
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def organization(db: None) -> Organization:
+    return Organization.objects.create(name="Acme Finance")
+
+
+@pytest.fixture
+def service_desk(db: None) -> Group:
+    return Group.objects.create(name="Service Desk", is_service_desk=True, email="sd@example.test")
+
+
+@pytest.fixture
+def other_team(db: None) -> Group:
+    return Group.objects.create(name="Network Team")
+
+
+def _user(email: str, name: str, role: Role, **extra: Any) -> User:
+    return do_create_user(email=email, full_name=name, password=PASSWORD, role=role, **extra)
+
+
+@pytest.fixture
+def requester(db: None, organization: Organization) -> User:
+    return _user("rita.requester@example.test", "Rita Requester", Role.REQUESTER, organization=organization)
+
+
+@pytest.fixture
+def other_requester(db: None) -> User:
+    return _user("oscar.other@example.test", "Oscar Other", Role.REQUESTER)
+
+
+@pytest.fixture
+def agent(db: None, service_desk: Group) -> User:
+    user = _user("alice.agent@example.test", "Alice Agent", Role.AGENT)
+    service_desk.members.add(user)
+    return user
+
+
+@pytest.fixture
+def other_team_agent(db: None, other_team: Group) -> User:
+    user = _user("nick.network@example.test", "Nick Network", Role.AGENT)
+    other_team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def manager(db: None, service_desk: Group) -> User:
+    user = _user("maria.manager@example.test", "Maria Manager", Role.MANAGER)
+    service_desk.members.add(user)
+    service_desk.manager = user
+    service_desk.save()
+    return user
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return _user("adam.admin@example.test", "Adam Admin", Role.ADMIN)
+
+
+@pytest.fixture
+def create_ticket(db: None, service_desk: Group) -> Callable[..., Ticket]:
+    """Open an incident through the real action, with overridable fields."""
+
+    def build(**overrides: Any) -> Ticket:
+        requester = overrides.pop("requester")
+        values: dict[str, Any] = {
+            "kind": TicketKind.INCIDENT,
+            "title": "Printer on 3rd floor jams",
+            "description": "Every second page jams.",
+            "actor": requester,
+            "impact": "medium",
+            "urgency": "medium",
+        }
+        values.update(overrides)
+        return do_create_ticket(requester=requester, **values)
+
+    return build
+
+
+@pytest.fixture
+def token_for() -> Callable[[User], str]:
+    def make(user: User) -> str:
+        _, secret = do_create_api_token(user, name="tests")
+        return secret
+
+    return make
