@@ -47,7 +47,9 @@ def _user(email: str, name: str, role: Role, **extra: Any) -> User:
 
 @pytest.fixture
 def requester(db: None, organization: Organization) -> User:
-    return _user("rita.requester@example.test", "Rita Requester", Role.REQUESTER, organization=organization)
+    return _user(
+        "rita.requester@example.test", "Rita Requester", Role.REQUESTER, organization=organization
+    )
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ def _database(url: str) -> dict[str, Any]:
         raise ImproperEnvironment(
             f"ITSM_DATABASE_URL={url!r}: only sqlite:/// and postgresql:// URLs are supported"
         )
-    config: dict[str, Any] = dj_database_url.parse(url, conn_max_age=0)
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     if config["ENGINE"].endswith("sqlite3"):
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue on the busy timeout instead of failing with "database is locked".

@@ -53,7 +53,9 @@ def test_work_notes_never_reach_the_requester(create_ticket, requester, agent):
     assert "Password is hunter2" in agent_bodies
 
 
-def test_organisation_manager_sees_the_organisation(create_ticket, requester, organization, other_requester):
+def test_organisation_manager_sees_the_organisation(
+    create_ticket, requester, organization, other_requester
+):
     ticket = create_ticket(requester=requester)
     organization.manager = other_requester
     organization.save()

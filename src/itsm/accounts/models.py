@@ -99,7 +99,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
     @property
-    def is_staff(self) -> bool:  # type: ignore[override]
+    def is_staff(self) -> bool:
         """Administrators reach the Django admin; nobody else does."""
         return self.role == Role.ADMIN or self.is_superuser
 

@@ -92,7 +92,9 @@ def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> Htt
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return problem_response(request, status=exc.status_code, title=str(exc.message), detail=str(exc))
+    return problem_response(
+        request, status=exc.status_code, title=str(exc.message), detail=str(exc)
+    )
 
 
 from itsm.api import routes  # noqa: E402  (routers register themselves on ``api``)

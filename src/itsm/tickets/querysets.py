@@ -18,7 +18,7 @@ from itsm.core.errors import NotFound
 
 if TYPE_CHECKING:
     from itsm.accounts.models import User
-    from itsm.tickets.models import Attachment, Ticket
+    from itsm.tickets.models import Attachment, JournalEntry, Ticket  # noqa: F401
 
 
 def hidden_category_ids(user: User) -> set[int]:
