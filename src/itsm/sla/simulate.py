@@ -187,7 +187,7 @@ def _span(span: Span) -> dict[str, object]:
         "state": span.state,
         "clock_state": str(span.clock_state),
         "priority": span.priority,
-        "business_minutes": _minutes(timedelta(seconds=span.business_seconds)),
+        "business_minutes": _minutes(span.business_time),
     }
 
 

@@ -17,7 +17,7 @@ from operator import itemgetter
 from types import MappingProxyType
 
 from itsm.sla.engine.calendars import Calendar
-from itsm.sla.engine.instants import MINUTE_US, SECOND_US, from_us, to_us
+from itsm.sla.engine.instants import MINUTE_US, from_us, to_us
 
 DEFAULT_PAUSE_STATES = frozenset({"Pending User", "Waiting for Vendor", "On Hold"})
 DEFAULT_STOP_STATES = frozenset({"Resolved", "Closed"})
@@ -146,14 +146,18 @@ Event = Created | StateChanged | PriorityChanged | FirstResponse
 
 @dataclass(frozen=True)
 class Span:
-    """One stretch of constant state for the explain timeline; ``business_seconds`` counted."""
+    """One stretch of constant state for the explain timeline, with the business time counted."""
 
     start: datetime
     end: datetime
     state: str
     clock_state: ClockState
     priority: str
-    business_seconds: float
+    business_time: timedelta
+
+    @property
+    def business_seconds(self) -> float:
+        return self.business_time.total_seconds()
 
 
 @dataclass(frozen=True)
@@ -453,7 +457,7 @@ def _spans(segments: Sequence[_Segment], elapsed: _Elapsed) -> tuple[Span, ...]:
             state=segment.state,
             clock_state=segment.clock,
             priority=segment.priority,
-            business_seconds=counted / SECOND_US,
+            business_time=timedelta(microseconds=counted),
         )
         for segment, end, counted in zip(segments, elapsed.ends, elapsed.counted, strict=True)
     )
