@@ -216,7 +216,16 @@ def _user(name: str, local: str, role: Role, organization: Organization | None) 
     return user
 
 
-def build_reference_data() -> dict[str, list[object]]:
+@dataclass
+class DemoData:
+    agents: list[User]
+    requesters: list[User]
+    services: dict[str, Service]
+    cis: dict[str, ConfigurationItem]
+    categories: dict[str, Category]
+
+
+def build_reference_data() -> DemoData:
     """People, teams, services, CIs and categories (created once, found afterwards)."""
     organisations = [Organization.objects.get_or_create(name=name)[0] for name in ORGANISATIONS]
     groups: dict[str, Group] = {}
@@ -254,12 +263,12 @@ def build_reference_data() -> dict[str, list[object]]:
     if organisations[0].manager_id is None:
         organisations[0].manager = requesters[1]
         organisations[0].save(update_fields=["manager"])
-    services = {}
+    services: dict[str, Service] = {}
     for name, kind, owner in SERVICES:
         services[name] = Service.objects.get_or_create(
             name=name, defaults={"kind": kind, "owner_group": groups[owner]}
         )[0]
-    cis = {}
+    cis: dict[str, ConfigurationItem] = {}
     for name, ci_class, service in CIS:
         cis[name] = ConfigurationItem.objects.get_or_create(
             name=name,
@@ -269,23 +278,17 @@ def build_reference_data() -> dict[str, list[object]]:
                 "owner_group": services[service].owner_group,
             },
         )[0]
-    categories = {}
+    categories: dict[str, Category] = {}
     for parent_name, children in CATEGORIES.items():
-        parent = Category.objects.get_or_create(
+        root = Category.objects.get_or_create(
             name=parent_name, kind=TicketKind.INCIDENT, parent=None
         )[0]
-        categories[parent_name] = parent
+        categories[parent_name] = root
         for child in children:
             categories[child] = Category.objects.get_or_create(
-                name=child, kind=TicketKind.INCIDENT, parent=parent
+                name=child, kind=TicketKind.INCIDENT, parent=root
             )[0]
-    return {
-        "agents": list(agents),
-        "requesters": list(requesters),
-        "services": [services],
-        "cis": [cis],
-        "categories": [categories],
-    }
+    return DemoData(agents, requesters, services, cis, categories)
 
 
 # The share of demo tickets ending in each state.
@@ -325,14 +328,9 @@ def build_tickets(
     return missing
 
 
-def _build_one(
-    rng: random.Random, data: dict[str, list[object]], state: str, now: datetime
-) -> None:
-    requesters: list[User] = data["requesters"]  # type: ignore[assignment]
-    agents: list[User] = data["agents"]  # type: ignore[assignment]
-    services: dict[str, Service] = data["services"][0]  # type: ignore[assignment,index]
-    cis: dict[str, ConfigurationItem] = data["cis"][0]  # type: ignore[assignment,index]
-    categories: dict[str, Category] = data["categories"][0]  # type: ignore[assignment,index]
+def _build_one(rng: random.Random, data: DemoData, state: str, now: datetime) -> None:
+    requesters, agents = data.requesters, data.agents
+    services, cis, categories = data.services, data.cis, data.categories
     title, category, service, ci, impact, urgency, description = rng.choice(STORIES)
     requester = rng.choice(requesters)
     active = state not in {TicketState.RESOLVED, TicketState.CLOSED, TicketState.CANCELLED}

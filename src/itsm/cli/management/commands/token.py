@@ -43,11 +43,11 @@ class Command(BaseCommand):
                     f"{token.pk}\t{token.key_prefix}…\t{token.name}\t{state}\tlast used {used}"
                 )
         else:
-            token = ApiToken.objects.filter(pk=options["token_id"]).first()
-            if token is None:
+            found = ApiToken.objects.filter(pk=options["token_id"]).first()
+            if found is None:
                 raise CommandError(f"No token with id {options['token_id']}.")
-            do_revoke_api_token(token, actor=None)
-            self.stdout.write(f"Token {token.pk} revoked.")
+            do_revoke_api_token(found, actor=None)
+            self.stdout.write(f"Token {found.pk} revoked.")
 
     def _user(self, email: str) -> User:
         user = User.objects.filter(email__iexact=email.strip()).first()
