@@ -219,3 +219,40 @@ def do_link_tickets(
             data={"link": link_type, "other": other.number},
         )
     return link
+
+
+@transaction.atomic(durable=True)
+def do_set_parent_ticket(
+    ticket: Ticket,
+    *,
+    parent: Ticket | None,
+    actor: Any,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Make ``ticket`` a child of ``parent`` (e.g. attach an incident to a major incident)."""
+    if parent is not None:
+        if parent.pk == ticket.pk:
+            raise InvalidInput("parent", "A ticket cannot be its own parent.")
+        if parent.parent_id == ticket.pk:
+            raise InvalidInput("parent", f"{parent.number} is already a child of {ticket.number}.")
+    locked = lock_ticket(ticket, expected_version=expected_version)
+    old_parent = locked.parent
+    if locked.parent_id == (parent.pk if parent else None):
+        return locked
+    locked.parent = parent
+    save_ticket(locked, ["parent"])
+    text = f"Now a child of {parent.number}." if parent else f"No longer a child of {old_parent.number if old_parent else ''}."
+    system_event(
+        locked, text, actor=actor, internal=False, data={"parent": getattr(parent, "number", "")}
+    )
+    if parent is not None:
+        locked_parent = lock_ticket(parent, expected_version=None)
+        save_ticket(locked_parent, [])
+        system_event(
+            locked_parent,
+            f"{locked.number} attached as a child.",
+            actor=actor,
+            internal=False,
+            data={"child": locked.number},
+        )
+    return locked
