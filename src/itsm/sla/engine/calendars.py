@@ -9,7 +9,7 @@ twice (a 00:00-06:00 window is 5 real hours on the spring-forward night, 7 on th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -192,7 +192,8 @@ class Calendar:
     # -- the same in integer microseconds since the epoch, for the clock code -----------
 
     def _local_ordinal(self, us: int) -> int:
-        return from_us(us).astimezone(self._zone).toordinal()
+        # Whole seconds suffice: local midnights fall on whole seconds in every zone.
+        return datetime.fromtimestamp(us // SECOND_US, self._zone).toordinal()
 
     def intervals_us(self, start: int, end: int) -> Iterator[tuple[int, int]]:
         if start >= end:
@@ -215,27 +216,40 @@ class Calendar:
             return 0
         if self._always_open:
             return end - start
-        return sum(e - s for s, e in self.intervals_us(start, end))
+        total = 0
+        for ordinal in range(self._local_ordinal(start), self._local_ordinal(end) + 1):
+            for s, e in _day_intervals(self, ordinal):
+                if e > start and s < end:
+                    total += min(e, end) - max(s, start)
+        return total
 
     def add_us(self, start: int, amount: int) -> int:
-        if amount < 0:
+        return self.add_many_us(start, (amount,))[0]
+
+    def add_many_us(self, start: int, amounts: Sequence[int]) -> list[int]:
+        """``add_us`` for several non-decreasing amounts in one walk over the days."""
+        if amounts and amounts[0] < 0:
             raise ValueError("cannot add a negative amount of business time")
-        if amount == 0:
-            return start
         if self._always_open:
-            return start + amount
+            return [start + amount for amount in amounts]
+        found = [start for amount in amounts if amount == 0]
+        if len(found) == len(amounts):
+            return found
         if not any(self.weekly):
             raise NoBusinessTimeError("the calendar has no business hours on any weekday")
-        remaining = amount
+        used = 0
         first = self._local_ordinal(start)
         for ordinal in range(first, first + _MAX_SEARCH_DAYS):
             for s, e in _day_intervals(self, ordinal):
                 if e <= start:
                     continue
                 s = max(s, start)
-                if remaining <= e - s:
-                    return s + remaining
-                remaining -= e - s
+                # Used up exactly at closing time -> closing time, not the next opening.
+                while amounts[len(found)] - used <= e - s:
+                    found.append(s + amounts[len(found)] - used)
+                    if len(found) == len(amounts):
+                        return found
+                used += e - s
         raise NoBusinessTimeError(
             f"the calendar has too little business time within ten years after "
             f"{from_us(start).isoformat()}"

@@ -9,12 +9,14 @@ with E(b) >= T(b) before the end (now, or the stop).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import accumulate, groupby
+from functools import cached_property
+from itertools import accumulate
 from operator import itemgetter
 from types import MappingProxyType
+from typing import NamedTuple
 
 from itsm.sla.engine.calendars import Calendar
 from itsm.sla.engine.instants import MINUTE_US, from_us, to_us
@@ -63,6 +65,9 @@ class SlaDefinition:
     priority_change: PriorityChangePolicy = PriorityChangePolicy.RETARGET_KEEP_ELAPSED
     reopen: ReopenPolicy = ReopenPolicy.RESUME
     warning_thresholds: tuple[int, ...] = DEFAULT_WARNING_THRESHOLDS
+    _pauses: frozenset[str] = field(init=False, repr=False, compare=False)
+    _stops_at_response: bool = field(init=False, repr=False, compare=False)
+    _targets_us: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.targets_minutes:
@@ -73,14 +78,21 @@ class SlaDefinition:
         for pct in self.warning_thresholds:
             if not 0 < pct < 100:
                 raise ValueError(f"warning threshold {pct!r} must be between 0 and 100")
-        object.__setattr__(self, "targets_minutes", MappingProxyType(dict(self.targets_minutes)))
-        object.__setattr__(self, "warning_thresholds", tuple(sorted(set(self.warning_thresholds))))
+        targets = {priority: round(m * MINUTE_US) for priority, m in self.targets_minutes.items()}
+        pauses = self.pause_states
+        if pauses is None:
+            pauses = frozenset() if self.metric is Metric.RESPONSE else DEFAULT_PAUSE_STATES
+        stop_events = self.effective_stop_events
+        _set = object.__setattr__  # frozen dataclass: normalise once at construction
+        _set(self, "targets_minutes", MappingProxyType(dict(self.targets_minutes)))
+        _set(self, "warning_thresholds", tuple(sorted(set(self.warning_thresholds))))
+        _set(self, "_pauses", frozenset(pauses))
+        _set(self, "_stops_at_response", FIRST_RESPONSE in stop_events)
+        _set(self, "_targets_us", MappingProxyType(targets))
 
     @property
     def effective_pause_states(self) -> frozenset[str]:
-        if self.pause_states is not None:
-            return self.pause_states
-        return frozenset() if self.metric is Metric.RESPONSE else DEFAULT_PAUSE_STATES
+        return self._pauses
 
     @property
     def effective_stop_events(self) -> frozenset[str]:
@@ -93,20 +105,18 @@ class SlaDefinition:
 
     def clock_state(self, state: str, *, responded: bool) -> ClockState:
         """The clock given the ticket ``state`` and whether a first response was given."""
-        stopped_by_event = responded and FIRST_RESPONSE in self.effective_stop_events
-        if state in self.stop_states or stopped_by_event:
+        if state in self.stop_states or (responded and self._stops_at_response):
             return ClockState.STOPPED
-        if state in self.effective_pause_states:
+        if state in self._pauses:
             return ClockState.PAUSED
         return ClockState.RUNNING
 
     def target_us(self, priority: str) -> int:
         """The target of ``priority`` in microseconds; ValueError for an unknown priority."""
         try:
-            minutes = self.targets_minutes[priority]
+            return self._targets_us[priority]
         except KeyError:
             raise ValueError(f"unknown priority {priority!r}") from None
-        return round(minutes * MINUTE_US)
 
 
 # --------------------------------------------------------------------------- events
@@ -160,12 +170,35 @@ class Span:
         return self.business_time.total_seconds()
 
 
+class _Segment(NamedTuple):
+    """The state from ``start`` until the next segment (or the end of the view)."""
+
+    start: int
+    state: str
+    clock: ClockState
+    priority: str
+
+
+@dataclass(frozen=True)
+class _Elapsed:
+    """Per segment: where it ends, the business time it counted, and E at its start."""
+
+    ends: list[int]
+    counted: list[int]
+    before: list[int]
+
+    @property
+    def total(self) -> int:
+        return self.before[-1]
+
+
 @dataclass(frozen=True)
 class SlaResult:
     """Every reported figure of one cycle, as of ``now`` (or of the cycle's end).
 
     ``previous_cycles`` holds the cycles closed by a reopen (``new_cycle``) or a priority change
-    (``restart``), oldest first; they have ``ended_at``/``ended_by`` set.
+    (``restart``), oldest first; they have ``ended_at``/``ended_by`` set. ``spans`` (the explain
+    timeline) is built on first access, so bulk recomputation does not pay for it.
     """
 
     started_at: datetime
@@ -176,10 +209,29 @@ class SlaResult:
     due_at: datetime | None
     breached_at: datetime | None
     warnings: Mapping[int, datetime | None]
-    spans: tuple[Span, ...]
     ended_at: datetime | None = None
     ended_by: str | None = None
     previous_cycles: tuple[SlaResult, ...] = ()
+    _trace: tuple[Sequence[_Segment], _Elapsed] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @cached_property
+    def spans(self) -> tuple[Span, ...]:
+        if self._trace is None:
+            return ()
+        segments, elapsed = self._trace
+        return tuple(
+            Span(
+                start=from_us(segment.start),
+                end=from_us(end),
+                state=segment.state,
+                clock_state=segment.clock,
+                priority=segment.priority,
+                business_time=timedelta(microseconds=counted),
+            )
+            for segment, end, counted in zip(segments, elapsed.ends, elapsed.counted, strict=True)
+        )
 
     @property
     def breached(self) -> bool:
@@ -224,16 +276,6 @@ class SlaResult:
 # --------------------------------------------------------------------------- evaluation
 
 
-@dataclass(frozen=True)
-class _Segment:
-    """The state from ``start`` until the next segment (or the end of the view)."""
-
-    start: int
-    state: str
-    clock: ClockState
-    priority: str
-
-
 @dataclass
 class _Cycle:
     segments: list[_Segment]
@@ -251,17 +293,19 @@ def evaluate(
     (no leading ``Created``, events after ``now``, unknown priorities).
     """
     now_us = to_us(now)
-    cycles = _build_cycles(definition, events, now_us)
-    results = [
-        _evaluate_cycle(calendar, definition, cycle, now_us if cycle.end is None else cycle.end)
-        for cycle in cycles
-    ]
-    return replace(results[-1], previous_cycles=tuple(results[:-1]))
+    *closed, current = _build_cycles(definition, events, now_us)
+    previous = tuple(
+        _evaluate_cycle(
+            calendar, definition, cycle, view_end=now_us if cycle.end is None else cycle.end
+        )
+        for cycle in closed
+    )
+    return _evaluate_cycle(calendar, definition, current, view_end=now_us, previous=previous)
 
 
 def _ordered(events: Iterable[Event], now_us: int) -> tuple[Created, list[tuple[int, Event]]]:
     """The created event and all events in time order (a stable sort keeps same-instant order)."""
-    timed = sorted(((to_us(event.at), event) for event in events), key=itemgetter(0))
+    timed = sorted([(to_us(event.at), event) for event in events], key=itemgetter(0))
     if not timed:
         raise ValueError("no events: the journal must start with a created event")
     created = timed[0][1]
@@ -279,11 +323,12 @@ def _build_cycles(definition: SlaDefinition, events: Iterable[Event], now_us: in
     state, priority, responded = created.state, created.priority, False
     definition.target_us(priority)  # unknown priority -> ValueError
     cycles: list[_Cycle] = []
-    for at, group in groupby(timed, key=itemgetter(0)):
-        for _, event in group:
-            state, priority, responded = _apply(definition, event, state, priority, responded)
-        clock = definition.clock_state(state, responded=responded)
-        segment = _Segment(at, state, clock, priority)
+    last_index = len(timed) - 1
+    for index, (at, event) in enumerate(timed):
+        state, priority, responded = _apply(definition, event, state, priority, responded)
+        if index < last_index and timed[index + 1][0] == at:
+            continue  # the state at an instant is the one after all of its events
+        segment = _Segment(at, state, definition.clock_state(state, responded=responded), priority)
         if not cycles:
             cycles.append(_Cycle([segment]))
             continue
@@ -293,7 +338,7 @@ def _build_cycles(definition: SlaDefinition, events: Iterable[Event], now_us: in
         if reason is not None:
             current.end, current.ended_by = at, reason
             cycles.append(_Cycle([segment]))
-        elif (state, clock, priority) != (before.state, before.clock, before.priority):
+        elif segment[1:] != before[1:]:
             current.segments.append(segment)
     return cycles
 
@@ -301,14 +346,13 @@ def _build_cycles(definition: SlaDefinition, events: Iterable[Event], now_us: in
 def _apply(
     definition: SlaDefinition, event: Event, state: str, priority: str, responded: bool
 ) -> tuple[str, str, bool]:
-    match event:
-        case StateChanged(to=to):
-            return to, priority, responded
-        case PriorityChanged(to=to):
-            definition.target_us(to)  # unknown priority -> ValueError
-            return state, to, responded
-        case FirstResponse():
-            return state, priority, True
+    if isinstance(event, StateChanged):
+        return event.to, priority, responded
+    if isinstance(event, PriorityChanged):
+        definition.target_us(event.to)  # unknown priority -> ValueError
+        return state, event.to, responded
+    if isinstance(event, FirstResponse):
+        return state, priority, True
     return state, priority, responded
 
 
@@ -331,21 +375,9 @@ def _new_cycle_reason(definition: SlaDefinition, before: _Segment, after: _Segme
     return None
 
 
-@dataclass(frozen=True)
-class _Elapsed:
-    """Per-segment business time counted, and the elapsed total at each segment's start."""
-
-    ends: list[int]
-    counted: list[int]
-    before: list[int]
-
-    @property
-    def total(self) -> int:
-        return self.before[-1]
-
-
 def _elapsed(calendar: Calendar, segments: Sequence[_Segment], view_end: int) -> _Elapsed:
-    ends = [segment.start for segment in segments[1:]] + [view_end]
+    ends = [segment.start for segment in segments[1:]]
+    ends.append(view_end)
     counted = [
         calendar.business_us(segment.start, end) if segment.clock is ClockState.RUNNING else 0
         for segment, end in zip(segments, ends, strict=True)
@@ -354,7 +386,12 @@ def _elapsed(calendar: Calendar, segments: Sequence[_Segment], view_end: int) ->
 
 
 def _evaluate_cycle(
-    calendar: Calendar, definition: SlaDefinition, cycle: _Cycle, view_end: int
+    calendar: Calendar,
+    definition: SlaDefinition,
+    cycle: _Cycle,
+    *,
+    view_end: int,
+    previous: tuple[SlaResult, ...] = (),
 ) -> SlaResult:
     segments = cycle.segments
     elapsed = _elapsed(calendar, segments, view_end)
@@ -372,10 +409,10 @@ def _evaluate_cycle(
         pre = segments[stop_index - 1] if stop_index > 0 else None
         running = pre is not None and pre.clock is ClockState.RUNNING
         target = target if pre is None else definition.target_us(pre.priority)
-
-    def reach(amount: int) -> datetime | None:
-        at = _reach(calendar, segments, elapsed, amount, anchor=end, running=running)
-        return None if at is None else from_us(at)
+    thresholds = definition.warning_thresholds
+    amounts = [target * pct // 100 for pct in thresholds]
+    amounts.append(target)
+    *warnings, due_at = _reach(calendar, segments, elapsed, amounts, anchor=end, running=running)
 
     return SlaResult(
         started_at=from_us(segments[0].start),
@@ -383,12 +420,13 @@ def _evaluate_cycle(
         priority=last.priority,
         target=definition.target(last.priority),
         elapsed=timedelta(microseconds=elapsed.total),
-        due_at=reach(target),
+        due_at=due_at,
         breached_at=None if breached_at is None else from_us(breached_at),
-        warnings={pct: reach(target * pct // 100) for pct in definition.warning_thresholds},
-        spans=_spans(segments, elapsed),
+        warnings=dict(zip(thresholds, warnings, strict=True)),
         ended_at=None if cycle.end is None else from_us(cycle.end),
         ended_by=cycle.ended_by,
+        previous_cycles=previous,
+        _trace=(segments, elapsed),
     )
 
 
@@ -429,35 +467,34 @@ def _reach(
     calendar: Calendar,
     segments: Sequence[_Segment],
     elapsed: _Elapsed,
-    amount: int,
+    amounts: Sequence[int],
     *,
     anchor: int,
     running: bool,
-) -> int | None:
-    """The earliest instant at which elapsed time reaches ``amount``: from the history when
-    already reached, else projected forward from ``anchor`` if the clock runs, else None."""
+) -> list[datetime | None]:
+    """For each of the ascending ``amounts``, the earliest instant at which elapsed time reaches
+    it: from the history when already reached, else projected forward from ``anchor`` if the
+    clock runs, else None."""
+    total = elapsed.total
+    reached: list[datetime | None] = []
+    for amount in amounts:
+        if amount > total:
+            break
+        reached.append(from_us(_reached_at(calendar, segments, elapsed, amount)))
+    ahead = amounts[len(reached) :]
+    if not running:
+        return reached + [None] * len(ahead)
+    projected = calendar.add_many_us(anchor, [amount - total for amount in ahead])
+    return reached + [from_us(at) for at in projected]
+
+
+def _reached_at(
+    calendar: Calendar, segments: Sequence[_Segment], elapsed: _Elapsed, amount: int
+) -> int:
+    """When the history's elapsed time first reached ``amount`` (at most the total)."""
     if amount <= 0:
         return segments[0].start
-    if amount <= elapsed.total:
-        for segment, counted, before in zip(
-            segments, elapsed.counted, elapsed.before, strict=False
-        ):
-            if counted and before + counted >= amount:
-                return calendar.add_us(segment.start, amount - before)
-    if running:
-        return calendar.add_us(anchor, amount - elapsed.total)
-    return None
-
-
-def _spans(segments: Sequence[_Segment], elapsed: _Elapsed) -> tuple[Span, ...]:
-    return tuple(
-        Span(
-            start=from_us(segment.start),
-            end=from_us(end),
-            state=segment.state,
-            clock_state=segment.clock,
-            priority=segment.priority,
-            business_time=timedelta(microseconds=counted),
-        )
-        for segment, end, counted in zip(segments, elapsed.ends, elapsed.counted, strict=True)
-    )
+    for segment, counted, before in zip(segments, elapsed.counted, elapsed.before, strict=False):
+        if counted and before + counted >= amount:
+            return calendar.add_us(segment.start, amount - before)
+    raise ValueError(f"elapsed time never reached {amount} us")  # callers pass amount <= total

@@ -20,6 +20,8 @@ class Command(BaseCommand):
     help = "SLA tools. `sla simulate FILE` prints the SLA figures of the JSON cases in FILE."
     # Lets tests hand call_command() a stream to read for FILE "-".
     stealth_options = ("stdin",)
+    # Pure computation: no models, URLs or database, so no system checks to wait for or trip on.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
