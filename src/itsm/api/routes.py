@@ -1,4 +1,4 @@
-"""Every router of the API, in one list."""
+"""Every router of the API, in one list (one line per router)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from ninja import NinjaAPI
 
 
 def register(api: NinjaAPI) -> None:
-    from itsm.api import tickets
+    from itsm.api import attachments, journal, me, tickets, watchers
 
+    api.add_router("/me", me.router, tags=["Me"])
     api.add_router("/tickets", tickets.router, tags=["Tickets"])
+    api.add_router("/tickets", journal.router, tags=["Journal"])
+    api.add_router("/tickets", attachments.router, tags=["Attachments"])
+    api.add_router("/tickets", watchers.router, tags=["Watchers"])

@@ -174,7 +174,11 @@ def store_attachment(
 
 
 @transaction.atomic(durable=True)
-def do_add_watcher(ticket: Ticket, *, user: Any, actor: Any) -> Watcher:
+def do_add_watcher(
+    ticket: Ticket, *, user: Any, actor: Any, expected_version: int | None = None
+) -> Watcher:
+    if expected_version is not None:
+        lock_ticket(ticket, expected_version=expected_version)
     watcher, created = Watcher.objects.get_or_create(ticket=ticket, user=user)
     if created:
         locked = lock_ticket(ticket, expected_version=None)
@@ -186,7 +190,11 @@ def do_add_watcher(ticket: Ticket, *, user: Any, actor: Any) -> Watcher:
 
 
 @transaction.atomic(durable=True)
-def do_remove_watcher(ticket: Ticket, *, user: Any, actor: Any) -> None:
+def do_remove_watcher(
+    ticket: Ticket, *, user: Any, actor: Any, expected_version: int | None = None
+) -> None:
+    if expected_version is not None:
+        lock_ticket(ticket, expected_version=expected_version)
     deleted, _ = Watcher.objects.filter(ticket=ticket, user=user).delete()
     if deleted:
         locked = lock_ticket(ticket, expected_version=None)

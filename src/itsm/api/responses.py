@@ -1,0 +1,27 @@
+"""JSON answers carrying the ticket's ETag."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.http import HttpResponse
+from pydantic import BaseModel, TypeAdapter
+
+from itsm.api.concurrency import with_etag
+
+JSON = "application/json; charset=utf-8"
+
+
+def answer(
+    payload: BaseModel | Sequence[BaseModel], *, status: int = 200, version: int | None = None
+) -> HttpResponse:
+    if isinstance(payload, BaseModel):
+        content = payload.model_dump_json()
+    else:
+        content = (
+            TypeAdapter(list[type(payload[0])] if payload else list[BaseModel])
+            .dump_json(list(payload))
+            .decode()
+        )
+    response = HttpResponse(content, status=status, content_type=JSON)
+    return with_etag(response, version) if version is not None else response
