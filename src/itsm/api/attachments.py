@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Path, Query, Router
 from ninja.files import UploadedFile as NinjaUpload
@@ -60,12 +61,14 @@ def upload_attachments(
     from requesters. Honours `Idempotency-Key`."""
     ticket = ticket_for(request.user, number)
     uploads = _read_uploads(files)
-    stored = do_add_attachments(
-        ticket,
-        files=uploads,
-        internal=internal,
-        actor=request.user,  # type: ignore[arg-type]
-    )
+    # A savepoint when called inside a transaction: a refused write leaves it usable.
+    with transaction.atomic():
+        stored = do_add_attachments(
+            ticket,
+            files=uploads,
+            internal=internal,
+            actor=request.user,  # type: ignore[arg-type]
+        )
     ticket = ticket_for(request.user, ticket.number)
     return answer(
         [attachment_out(a, ticket.number) for a in stored], status=201, version=ticket.version

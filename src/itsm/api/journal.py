@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
@@ -63,13 +64,15 @@ def add_comment(request: HttpRequest, number: str, payload: CommentIn) -> HttpRe
     version = expected_version(request)
     clean_text("body", payload.body)
     ticket = ticket_for(request.user, number)
-    entry = do_add_comment(
-        ticket,
-        body=payload.body,
-        internal=payload.internal,
-        actor=request.user,  # type: ignore[arg-type]
-        expected_version=version,
-    )
+    # A savepoint when called inside a transaction: a refused write leaves it usable.
+    with transaction.atomic():
+        entry = do_add_comment(
+            ticket,
+            body=payload.body,
+            internal=payload.internal,
+            actor=request.user,  # type: ignore[arg-type]
+            expected_version=version,
+        )
     entry = JournalEntry.objects.select_related("actor", "ticket").get(pk=entry.pk)
     return answer(
         journal_entry_out(entry, entry.ticket.number), status=201, version=entry.ticket.version

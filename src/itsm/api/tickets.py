@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -150,13 +151,15 @@ def edit_ticket(request: HttpRequest, number: str, payload: TicketEditIn) -> Htt
     for field in ("title", "description"):
         clean_text(field, getattr(payload, field))
     ticket = ticket_for(request.user, number)
-    ticket = do_edit_ticket_details(
-        ticket,
-        title=payload.title,
-        description=payload.description,
-        actor=request.user,  # type: ignore[arg-type]
-        expected_version=version,
-    )
+    # A savepoint when called inside a transaction: a refused write leaves it usable.
+    with transaction.atomic():
+        ticket = do_edit_ticket_details(
+            ticket,
+            title=payload.title,
+            description=payload.description,
+            actor=request.user,  # type: ignore[arg-type]
+            expected_version=version,
+        )
     return _ticket_answer(request, ticket.number)
 
 
@@ -194,15 +197,17 @@ def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) 
     for field in ("to", "reason", "resolution_code", "resolution_notes"):
         clean_text(field, getattr(payload, field))
     ticket = ticket_for(request.user, number)
-    do_transition_ticket(
-        ticket,
-        payload.to,
-        actor=request.user,  # type: ignore[arg-type]
-        reason=payload.reason,
-        resolution_code=payload.resolution_code,
-        resolution_notes=payload.resolution_notes,
-        expected_version=version,
-    )
+    # A savepoint when called inside a transaction: a refused write leaves it usable.
+    with transaction.atomic():
+        do_transition_ticket(
+            ticket,
+            payload.to,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=payload.reason,
+            resolution_code=payload.resolution_code,
+            resolution_notes=payload.resolution_notes,
+            expected_version=version,
+        )
     return _ticket_answer(request, ticket.number)
 
 
@@ -225,11 +230,13 @@ def assign_ticket(request: HttpRequest, number: str, payload: AssignmentIn) -> H
     )
     if group is None and assignee is None:
         raise InvalidInput("group", "Name an assignment group or an assignee.")
-    do_assign_ticket(
-        ticket,
-        group=group,
-        assignee=assignee,
-        actor=request.user,  # type: ignore[arg-type]
-        expected_version=version,
-    )
+    # A savepoint when called inside a transaction: a refused write leaves it usable.
+    with transaction.atomic():
+        do_assign_ticket(
+            ticket,
+            group=group,
+            assignee=assignee,
+            actor=request.user,  # type: ignore[arg-type]
+            expected_version=version,
+        )
     return _ticket_answer(request, ticket.number)
