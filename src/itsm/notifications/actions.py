@@ -1,14 +1,138 @@
-"""Outbox writes (filled in by the incident management work)."""
+"""Outbox writes. Actions call these inside their transaction; the worker delivers the rows later.
+
+No mail is sent here (STYLE §2): a change that rolls back leaves no message behind, and a change
+that commits always has its messages waiting in the outbox.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from itsm.core.errors import PermissionDenied
+from itsm.notifications.choices import OutboxStatus, TicketEvent
+from itsm.notifications.compose import compose, recipients_for, unique_people
+from itsm.notifications.models import OutboxMessage
+from itsm.tickets.choices import JournalType
 from itsm.tickets.models import JournalEntry, Ticket
 
 
+def _anchor_entry(ticket: Ticket, event: str) -> JournalEntry | None:
+    """The journal line a notification reports when the caller did not name one."""
+    entries = JournalEntry.objects.filter(ticket=ticket).order_by("-created_at", "-id")
+    if event == TicketEvent.CREATED:
+        return entries.order_by("created_at", "id").first()
+    if event == TicketEvent.ASSIGNED:
+        return entries.filter(field__in=["assignee", "assignment_group"]).first()
+    if event == TicketEvent.STATE_CHANGED:
+        return entries.filter(entry_type=JournalType.TRANSITION).first()
+    return entries.first()
+
+
+def _enqueue(
+    ticket: Ticket,
+    event: str,
+    people: Iterable[Any],
+    *,
+    actor: Any,
+    entry: JournalEntry | None,
+    headline: str = "",
+    details: str = "",
+    now: datetime | None = None,
+) -> list[OutboxMessage]:
+    now = now or timezone.now()
+    rows = []
+    for person in unique_people(people, actor=actor):
+        mail = compose(
+            ticket, event, person, actor=actor, entry=entry, headline=headline, details=details
+        )
+        if mail is None:
+            continue
+        rows.append(
+            OutboxMessage(
+                ticket=ticket,
+                journal_entry=entry,
+                event=event,
+                recipient=person,
+                to_email=person.email,
+                subject=mail.subject,
+                body=mail.body,
+                headers=mail.headers,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return OutboxMessage.objects.bulk_create(rows)
+
+
 def notify_ticket_event(
-    ticket: Ticket, event: str, *, actor: Any, entry: JournalEntry | None = None
-) -> None:
-    """Write one outbox row per recipient for this ticket event, with only what each may see."""
-    return
+    ticket: Ticket,
+    event: str,
+    *,
+    actor: Any,
+    entry: JournalEntry | None = None,
+    now: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Write one outbox row per recipient of this ticket event, with only what each may see.
+
+    Recipients by event: created → the requester (when someone else logged it); assigned → the
+    assignee, or the group's members; comment → requester, watchers and the assignee (or group);
+    work note → the assignee (or group) and agent watchers; state change → the requester and
+    watchers for Pending User, Resolved, Closed and Cancelled, agent watchers always, and the
+    assignee when the requester made the change. The actor never hears of their own change.
+    """
+    if entry is None:
+        entry = _anchor_entry(ticket, event)
+    people = recipients_for(ticket, event, actor=actor)
+    return _enqueue(ticket, event, people, actor=actor, entry=entry, now=now)
+
+
+def notify_people(
+    ticket: Ticket,
+    event: str,
+    people: Iterable[Any],
+    *,
+    actor: Any,
+    headline: str,
+    details: str = "",
+    entry: JournalEntry | None = None,
+    now: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Write outbox rows for named people (escalations, major incident team), visibility applied."""
+    return _enqueue(
+        ticket,
+        event,
+        people,
+        actor=actor,
+        entry=entry,
+        headline=headline,
+        details=details,
+        now=now,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def do_retry_outbox_messages(
+    messages: QuerySet[OutboxMessage], *, actor: Any, now: datetime | None = None
+) -> int:
+    """Put failed (or stuck) messages back in the queue for an immediate new series of attempts."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied("Only administrators retry outgoing messages.")
+    now = now or timezone.now()
+    return messages.exclude(status=OutboxStatus.SENT).update(
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        lease_until=None,
+        claim_token="",
+    )
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "ITSM_OUTBOX_MAX_ATTEMPTS", 8))

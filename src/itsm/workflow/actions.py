@@ -14,6 +14,7 @@ from itsm.accounts.models import Group, User
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.errors import InvalidInput, PermissionDenied
 from itsm.notifications.actions import notify_ticket_event
+from itsm.rules.assignment import apply_assignment as _apply_assignment
 from itsm.rules.routing import route_new_ticket
 from itsm.sla.live import recompute_ticket_slas
 from itsm.taxonomy.choices import Impact, Priority, TicketKind, Urgency
@@ -127,60 +128,19 @@ def do_create_ticket(
         store_attachment(
             ticket, name=upload.name, content=upload.content, actor=actor, internal=False, at=now
         )
-    routing = route_new_ticket(ticket)
+    routing = route_new_ticket(ticket, now=now)
     if routing.group is not None or routing.assignee is not None:
-        why = f"by rule “{routing.rule_name}”" if routing.rule_name else "by default"
+        why = (
+            f"by assignment rule “{routing.rule_name}”"
+            if routing.rule_name
+            else "to the fallback group: no assignment rule matched"
+        )
         _apply_assignment(ticket, routing.group, routing.assignee, actor=None, now=now, why=why)
     recompute_ticket_slas(ticket, now=now)
     notify_ticket_event(ticket, "created", actor=actor)
     if ticket.assignee_id or ticket.assignment_group_id:
         notify_ticket_event(ticket, "assigned", actor=None)
     return ticket
-
-
-def _apply_assignment(
-    ticket: Ticket,
-    group: Group | None,
-    assignee: User | None,
-    *,
-    actor: User | None,
-    now: datetime,
-    why: str = "",
-) -> list[str]:
-    """Set group and assignee with their journal lines; New becomes Assigned when someone is named."""
-    if (
-        assignee is not None
-        and group is not None
-        and not group.members.filter(pk=assignee.pk).exists()
-    ):
-        raise InvalidInput("assignee", f"{assignee} is not a member of {group}.")
-    if assignee is not None and not assignee.is_agent:
-        raise InvalidInput("assignee", f"{assignee} is not an agent.")
-    changed: list[str] = []
-    if ticket.assignment_group_id != (group.pk if group else None):
-        old = ticket.assignment_group
-        ticket.assignment_group = group
-        changed.append("assignment_group")
-        entry = field_changed_event(
-            ticket, "assignment_group", _display(old), _display(group), actor=actor, at=now
-        )
-        if why:
-            entry.body = f"Assigned {why}."
-            entry.save(update_fields=["body"])
-    if ticket.assignee_id != (assignee.pk if assignee else None):
-        old_assignee = ticket.assignee
-        ticket.assignee = assignee
-        changed.append("assignee")
-        field_changed_event(
-            ticket, "assignee", _display(old_assignee), _display(assignee), actor=actor, at=now
-        )
-    if assignee is not None and ticket.state == TicketState.NEW:
-        transition_event(ticket, ticket.state, TicketState.ASSIGNED, actor=actor, at=now)
-        ticket.state = TicketState.ASSIGNED
-        changed.append("state")
-    if changed:
-        save_ticket(ticket, changed)
-    return changed
 
 
 @transaction.atomic(savepoint=False)
@@ -249,7 +209,36 @@ def do_transition_ticket(
     )
     recompute_ticket_slas(ticket, now=now)
     notify_ticket_event(ticket, "state_changed", actor=actor)
+    if ticket.state == TicketState.RESOLVED:
+        _resolve_children(ticket, actor=actor, now=now)
     return ticket
+
+
+def _resolve_children(parent: Ticket, *, actor: User | None, now: datetime) -> None:
+    """Resolving a parent (a major incident) resolves its open children with its resolution,
+    journaled on each child, and tells each child's requester."""
+    children = (
+        Ticket.objects.filter(parent=parent, kind=parent.kind)
+        .exclude(state__in=[TicketState.RESOLVED, TicketState.CLOSED, TicketState.CANCELLED])
+        .order_by("pk")
+    )
+    for child in children:
+        locked = lock_ticket(child, expected_version=None)
+        if TicketState.RESOLVED not in {
+            t.target for t in lifecycle_for(locked.kind).transitions if locked.state in t.sources
+        }:
+            continue
+        _apply_transition(
+            locked,
+            TicketState.RESOLVED,
+            actor=actor,
+            reason="",
+            resolution_code=parent.resolution_code,
+            resolution_notes=f"Resolved with {parent.number}: {parent.resolution_notes}",
+            now=now,
+        )
+        recompute_ticket_slas(locked, now=now)
+        notify_ticket_event(locked, "state_changed", actor=actor)
 
 
 def _apply_transition(
@@ -315,7 +304,7 @@ def do_add_comment(
         raise PermissionDenied("Only agents write work notes.")
     text = _validate_text("body", body, required=not attachments, max_length=100_000)
     ticket = lock_ticket(ticket, expected_version=expected_version)
-    if not actor.is_agent and ticket.state in lifecycle_for(ticket.kind).final:
+    if not actor.is_agent and _reply_opens_follow_up(ticket, now):
         return _open_follow_up(ticket, text, actor=actor, attachments=attachments, now=now)
     fields: list[str] = []
     first_response = (
@@ -347,6 +336,17 @@ def do_add_comment(
     recompute_ticket_slas(ticket, now=now)
     notify_ticket_event(ticket, "work_note" if internal else "comment", actor=actor, entry=entry)
     return entry
+
+
+def _reply_opens_follow_up(ticket: Ticket, now: datetime) -> bool:
+    """A requester's reply to a final ticket, or to a Resolved one whose reopen window has passed,
+    opens a new ticket linked to it instead of reviving it."""
+    if ticket.state in lifecycle_for(ticket.kind).final:
+        return True
+    if ticket.state != TicketState.RESOLVED:
+        return False
+    reopen = next((t for t in lifecycle_for(ticket.kind).transitions if t.name == "reopen"), None)
+    return reopen is None or not all(GUARDS[name](ticket, now) for name in reopen.guards)
 
 
 def _move_on_requester_reply(ticket: Ticket, *, actor: User, now: datetime) -> None:

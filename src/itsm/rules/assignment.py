@@ -1,0 +1,118 @@
+"""Putting a ticket in a group's hands, and the group strategies that pick the agent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from itsm.accounts.choices import AssignmentStrategy
+from itsm.accounts.models import AGENT_ROLES, Group, User
+from itsm.core.errors import InvalidInput
+from itsm.taxonomy.choices import TicketKind
+from itsm.tickets.actions import save_ticket
+from itsm.tickets.choices import INACTIVE_STATES, TicketState
+from itsm.tickets.events import field_changed_event, transition_event
+from itsm.tickets.models import Ticket
+
+#: How much an open incident of each priority weighs in an agent's load.
+PRIORITY_WEIGHT = {"P1": 5, "P2": 4, "P3": 3, "P4": 2, "P5": 1}
+
+
+def _display(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def available_agents(group: Group, *, now: datetime) -> list[User]:
+    """Active agents of the group who are not away, in a stable order."""
+    members = group.members.filter(is_active=True, role__in=AGENT_ROLES).order_by("pk")
+    return [member for member in members if not member.is_away(now)]
+
+
+def _round_robin(group: Group, candidates: list[User]) -> User:
+    # Lock the group row: two tickets routed at once must not both take the same turn.
+    cursor = Group.objects.select_for_update().values_list("last_assigned_id", flat=True)
+    last = cursor.get(pk=group.pk)
+    chosen = next((c for c in candidates if last is not None and c.pk > last), candidates[0])
+    Group.objects.filter(pk=group.pk).update(last_assigned=chosen)
+    group.last_assigned = chosen
+    return chosen
+
+
+def agent_loads(agents: list[User]) -> dict[int, int]:
+    """Open assigned incidents per agent, weighted by priority (a P1 weighs five P5s)."""
+    rows = (
+        Ticket.objects.filter(assignee__in=agents, kind=TicketKind.INCIDENT)
+        .exclude(state__in=INACTIVE_STATES)
+        .values_list("assignee_id", "priority")
+    )
+    loads: dict[int, int] = defaultdict(int)
+    for assignee_id, priority in rows:
+        loads[assignee_id] += PRIORITY_WEIGHT.get(priority, 1)
+    return loads
+
+
+def pick_agent(group: Group, *, now: datetime) -> User | None:
+    """The agent the group's strategy picks for a new ticket; None for manual groups or when
+    everybody is away (the ticket then waits in the group's queue)."""
+    if group.strategy == AssignmentStrategy.MANUAL:
+        return None
+    candidates = available_agents(group, now=now)
+    if not candidates:
+        return None
+    if group.strategy == AssignmentStrategy.ROUND_ROBIN:
+        return _round_robin(group, candidates)
+    loads = agent_loads(candidates)
+    return min(candidates, key=lambda agent: (loads.get(agent.pk, 0), agent.pk))
+
+
+def apply_assignment(
+    ticket: Ticket,
+    group: Group | None,
+    assignee: User | None,
+    *,
+    actor: User | None,
+    now: datetime,
+    why: str = "",
+) -> list[str]:
+    """Set group and assignee with their journal lines; New becomes Assigned when someone is named.
+
+    ``why`` ("by rule “Network”", "by escalation rule “Tier 2”") is written on the journal line, so
+    the journal says what assigned the ticket. Returns the changed fields (saved already).
+    """
+    if (
+        assignee is not None
+        and group is not None
+        and not group.members.filter(pk=assignee.pk).exists()
+    ):
+        raise InvalidInput("assignee", f"{assignee} is not a member of {group}.")
+    if assignee is not None and not assignee.is_agent:
+        raise InvalidInput("assignee", f"{assignee} is not an agent.")
+    changed: list[str] = []
+    if ticket.assignment_group_id != (group.pk if group else None):
+        old = ticket.assignment_group
+        ticket.assignment_group = group
+        changed.append("assignment_group")
+        entry = field_changed_event(
+            ticket, "assignment_group", _display(old), _display(group), actor=actor, at=now
+        )
+        if why:
+            entry.body = f"Assigned {why}."
+            entry.save(update_fields=["body"])
+    if ticket.assignee_id != (assignee.pk if assignee else None):
+        old_assignee = ticket.assignee
+        ticket.assignee = assignee
+        changed.append("assignee")
+        entry = field_changed_event(
+            ticket, "assignee", _display(old_assignee), _display(assignee), actor=actor, at=now
+        )
+        if why and "assignment_group" not in changed:
+            entry.body = f"Assigned {why}."
+            entry.save(update_fields=["body"])
+    if assignee is not None and ticket.state == TicketState.NEW:
+        transition_event(ticket, ticket.state, TicketState.ASSIGNED, actor=actor, at=now)
+        ticket.state = TicketState.ASSIGNED
+        changed.append("state")
+    if changed:
+        save_ticket(ticket, changed)
+    return changed
