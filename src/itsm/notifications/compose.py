@@ -95,6 +95,8 @@ def recipients_for(ticket: Ticket, event: str, *, actor: Any) -> list[Any]:
         return people
     if event == TicketEvent.PRIORITY_CHANGED:
         return [*_agents_of_ticket(ticket), *agent_watchers]
+    if event == TicketEvent.UPDATED:
+        return agent_watchers
     return []
 
 
@@ -207,6 +209,8 @@ def compose(
     else:
         lines = [_headline(ticket, event, recipient, who)]
     if event in {TicketEvent.COMMENT, TicketEvent.WORK_NOTE} and entry is not None:
+        lines += ["", entry.body]
+    elif event == TicketEvent.UPDATED and entry is not None and entry.body:
         lines += ["", entry.body]
     if details:
         lines += ["", details]
