@@ -105,6 +105,7 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _always_open: bool = field(init=False, repr=False, compare=False)
+    _has_windows: bool = field(init=False, repr=False, compare=False)
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +118,7 @@ class Calendar:
         object.__setattr__(self, "_zone", load_zone(self.tz))
         always_open = not holidays and all(day == _FULL_DAY for day in weekly)
         object.__setattr__(self, "_always_open", always_open)
+        object.__setattr__(self, "_has_windows", any(weekly))
         object.__setattr__(self, "_hash", hash((self.tz, weekly, holidays)))
 
     def __hash__(self) -> int:
@@ -233,11 +235,12 @@ class Calendar:
         if self._always_open:
             return [start + amount for amount in amounts]
         found = [start for amount in amounts if amount == 0]
-        if len(found) == len(amounts):
+        count, wanted = len(found), len(amounts)
+        if count == wanted:
             return found
-        if not any(self.weekly):
+        if not self._has_windows:
             raise NoBusinessTimeError("the calendar has no business hours on any weekday")
-        used = 0
+        need, used = amounts[count], 0
         first = self._local_ordinal(start)
         for ordinal in range(first, first + _MAX_SEARCH_DAYS):
             for s, e in _day_intervals(self, ordinal):
@@ -245,10 +248,12 @@ class Calendar:
                     continue
                 s = max(s, start)
                 # Used up exactly at closing time -> closing time, not the next opening.
-                while amounts[len(found)] - used <= e - s:
-                    found.append(s + amounts[len(found)] - used)
-                    if len(found) == len(amounts):
+                while need - used <= e - s:
+                    found.append(s + need - used)
+                    count += 1
+                    if count == wanted:
                         return found
+                    need = amounts[count]
                 used += e - s
         raise NoBusinessTimeError(
             f"the calendar has too little business time within ten years after "
