@@ -1,0 +1,213 @@
+"""Queue filters, sort orders and keyset pagination, parsed from the querystring by a Django form."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.db.models import F, Q
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from itsm.accounts.models import Group, User
+from itsm.cmdb.models import Service
+from itsm.taxonomy.choices import Priority, TicketKind
+from itsm.taxonomy.models import Category
+from itsm.tickets.choices import INACTIVE_STATES, TicketState
+from itsm.tickets.models import Ticket
+from itsm.tickets.querysets import TicketQuerySet
+from itsm.workspace.sla_status import AT_RISK, BREACHED, NO_SLA, ON_TRACK, sla_status_q
+
+PAGE_SIZE = 50
+
+OPEN = "open"
+STATE_CHOICES = [(OPEN, _("Open (not resolved)")), *TicketState.choices]
+SLA_CHOICES = [
+    (BREACHED, _("Breached")),
+    (AT_RISK, _("At risk")),
+    (ON_TRACK, _("On track")),
+    (NO_SLA, _("No running SLA")),
+]
+ME = "me"
+NOBODY = "none"
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    label: Any
+    field: str
+    descending: bool
+    nullable: bool
+
+
+SORTS: dict[str, SortOrder] = {
+    "sla": SortOrder(_("SLA due (soonest first)"), "sla_due_at", False, True),
+    "priority": SortOrder(_("Priority"), "priority", False, False),
+    "newest": SortOrder(_("Newest first"), "opened_at", True, False),
+    "oldest": SortOrder(_("Oldest first"), "opened_at", False, False),
+    "updated": SortOrder(_("Recently updated"), "updated_at", True, False),
+}
+DEFAULT_SORT = "sla"
+
+
+class QueueFilterForm(forms.Form):
+    """Every filter of a queue. Unknown or invalid values are reported, never a 500."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *TicketKind.choices]
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("Any state")), *STATE_CHOICES]
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
+    )
+    group = forms.ModelChoiceField(
+        label=_("Assignment group"),
+        required=False,
+        queryset=Group.objects.all(),
+        empty_label=_("Any group"),
+    )
+    assignee = forms.CharField(
+        label=_("Assignee"), required=False, max_length=20, widget=forms.Select
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        required=False,
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("Any category"),
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        required=False,
+        queryset=Service.objects.filter(is_active=True),
+        empty_label=_("Any service"),
+    )
+    sla = forms.ChoiceField(
+        label=_("SLA status"), required=False, choices=[("", _("Any SLA status")), *SLA_CHOICES]
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[(key, order.label) for key, order in SORTS.items()],
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].widget.choices = assignee_choices()  # type: ignore[attr-defined]
+
+    def clean_assignee(self) -> str:
+        value: str = self.cleaned_data["assignee"].strip()
+        if value and value not in {ME, NOBODY} and not value.isdigit():
+            raise forms.ValidationError(_("Choose an agent, “me” or “none”."))
+        return value
+
+    def clean_after(self) -> tuple[Any, int] | None:
+        raw: str = self.cleaned_data["after"]
+        if not raw:
+            return None
+        try:
+            value, pk = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())
+            return value, int(pk)
+        except (ValueError, TypeError):
+            raise forms.ValidationError(_("This page link is no longer valid.")) from None
+
+    @property
+    def sort_key(self) -> str:
+        return (self.cleaned_data.get("sort") if self.is_bound else None) or DEFAULT_SORT
+
+
+def assignee_choices() -> list[tuple[str, str]]:
+    agents = User.objects.filter(role__in=["agent", "manager", "admin"], is_active=True)
+    return [
+        ("", str(_("Anyone"))),
+        (ME, str(_("Me"))),
+        (NOBODY, str(_("Unassigned"))),
+        *((str(pk), name) for pk, name in agents.values_list("pk", "full_name")),
+    ]
+
+
+def filter_tickets(qs: TicketQuerySet, data: dict[str, Any], user: User, now: datetime) -> Any:
+    """Apply the cleaned filters (except pagination) to an already visibility-checked queryset."""
+    if data.get("kind"):
+        qs = qs.filter(kind=data["kind"])
+    state = data.get("state")
+    if state == OPEN:
+        qs = qs.exclude(state__in=INACTIVE_STATES)
+    elif state:
+        qs = qs.filter(state=state)
+    if data.get("priority"):
+        qs = qs.filter(priority=data["priority"])
+    if data.get("group"):
+        qs = qs.filter(assignment_group=data["group"])
+    assignee = data.get("assignee")
+    if assignee == ME:
+        qs = qs.filter(assignee=user)
+    elif assignee == NOBODY:
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee_id=int(assignee))
+    if data.get("category"):
+        qs = qs.filter(category_id__in=data["category"].descendant_ids())
+    if data.get("service"):
+        qs = qs.filter(service=data["service"])
+    if data.get("sla"):
+        qs = qs.exclude(state__in=INACTIVE_STATES).filter(sla_status_q(data["sla"], now))
+    text = (data.get("q") or "").strip()
+    if text:
+        qs = qs.filter(
+            Q(number__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text)
+        )
+    return qs
+
+
+def _ordering(sort: SortOrder) -> list[Any]:
+    column = F(sort.field)
+    first = column.desc(nulls_last=True) if sort.descending else column.asc(nulls_last=True)
+    return [first, F("pk").desc() if sort.descending else F("pk").asc()]
+
+
+def _after_q(sort: SortOrder, value: Any, pk: int) -> Q:
+    """Rows strictly after (value, pk) in the sort order; NULL values sort last."""
+    cmp = "lt" if sort.descending else "gt"
+    if value is None:
+        return Q(**{f"{sort.field}__isnull": True, f"pk__{cmp}": pk})
+    if sort.field.endswith("_at"):
+        parsed = parse_datetime(str(value))
+        if parsed is None:
+            return Q(pk__in=[])
+        value = parsed
+    after = Q(**{f"{sort.field}__{cmp}": value}) | Q(**{sort.field: value, f"pk__{cmp}": pk})
+    if sort.nullable:
+        after |= Q(**{f"{sort.field}__isnull": True})
+    return after
+
+
+def encode_cursor(ticket: Ticket, sort_key: str) -> str:
+    value = getattr(ticket, SORTS[sort_key].field)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, ticket.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def page_of(qs: Any, sort_key: str, after: tuple[Any, int] | None) -> tuple[list[Ticket], str]:
+    """One page in sort order and the cursor of the next page ('' on the last one)."""
+    sort = SORTS[sort_key]
+    qs = qs.order_by(*_ordering(sort))
+    if after is not None:
+        qs = qs.filter(_after_q(sort, *after))
+    rows = list(qs[: PAGE_SIZE + 1])
+    if len(rows) > PAGE_SIZE:
+        return rows[:PAGE_SIZE], encode_cursor(rows[PAGE_SIZE - 1], sort_key)
+    return rows, ""
+
+
+def sorted_tickets(qs: Any, sort_key: str) -> Any:
+    return qs.order_by(*_ordering(SORTS[sort_key]))

@@ -1,0 +1,1 @@
+"""Views of the agent workspace: parse, authorise, call an action, render (page or htmx partial)."""

@@ -1,0 +1,97 @@
+"""The manager's dashboard: backlog by group and priority, SLA compliance, breaches, oldest open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from itsm.taxonomy.choices import Priority
+from itsm.tickets.choices import INACTIVE_STATES
+from itsm.tickets.models import Ticket
+from itsm.workspace.access import manager_required
+from itsm.workspace.sla_status import BREACHED, sla_status_q
+from itsm.workspace.views.common import current_user, open_tickets, queue_url
+
+OLDEST_ROWS = 10
+
+
+def _backlog(qs: Any) -> list[dict[str, Any]]:
+    """Rows per group (unassigned last) with a count per priority and a total."""
+    counts = (
+        qs.values("assignment_group_id", "assignment_group__name", "priority")
+        .annotate(n=Count("pk"))
+        .order_by("assignment_group__name", "priority")
+    )
+    rows: dict[Any, dict[str, Any]] = {}
+    for row in counts:
+        key = row["assignment_group_id"]
+        entry = rows.setdefault(
+            key,
+            {
+                "group_id": key,
+                "name": row["assignment_group__name"],
+                "cells": {p: 0 for p in Priority.values},
+                "total": 0,
+            },
+        )
+        entry["cells"][row["priority"]] = row["n"]
+        entry["total"] += row["n"]
+    result = sorted(rows.values(), key=lambda r: (r["name"] is None, r["name"] or ""))
+    peak = max((r["total"] for r in result), default=0)
+    for entry in result:
+        entry["links"] = [
+            (
+                p,
+                entry["cells"][p],
+                queue_url(group=entry["group_id"] or "", priority=p, state="open"),
+            )
+            for p in Priority.values
+        ]
+        entry["bar"] = round(100 * entry["total"] / peak) if peak else 0
+        entry["url"] = queue_url(group=entry["group_id"] or "", state="open")
+    return result
+
+
+def _week_compliance(visible: Any, now: Any) -> dict[str, Any]:
+    """Tickets resolved since Monday 00:00 (local): met when resolved by the SLA due time."""
+    local = timezone.localtime(now)
+    monday = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    resolved = visible.filter(resolved_at__gte=monday)
+    figures = resolved.aggregate(
+        total=Count("pk"),
+        with_sla=Count("pk", filter=Q(sla_due_at__isnull=False)),
+        met=Count("pk", filter=Q(sla_due_at__isnull=False, resolved_at__lte=F("sla_due_at"))),
+    )
+    with_sla = figures["with_sla"] or 0
+    figures["percent"] = round(100 * figures["met"] / with_sla, 1) if with_sla else None
+    figures["since"] = monday
+    return figures
+
+
+@manager_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    now = timezone.now()
+    visible = Ticket.objects.visible_to(user)
+    backlog_qs = visible.exclude(state__in=INACTIVE_STATES)
+    breached = open_tickets(user).filter(sla_status_q(BREACHED, now))
+    context = {
+        "now": now,
+        "priorities": Priority.choices,
+        "backlog": _backlog(backlog_qs),
+        "backlog_total": backlog_qs.count(),
+        "compliance": _week_compliance(visible, now),
+        "breached_count": breached.count(),
+        "breached": list(breached.order_by("sla_due_at")[:OLDEST_ROWS]),
+        "breached_url": queue_url(sla=BREACHED),
+        "oldest": list(open_tickets(user).order_by("opened_at")[:OLDEST_ROWS]),
+        "oldest_url": queue_url(state="open", sort="oldest"),
+    }
+    return render(request, "workspace/dashboard.html", context)

@@ -1,0 +1,257 @@
+"""Queues: filtered, sorted, keyset-paginated lists; saved views; bulk actions; CSV export."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from itsm.core.errors import ActionError
+from itsm.tickets.actions import do_set_parent_ticket
+from itsm.tickets.models import Ticket
+from itsm.tickets.querysets import access_ticket_by_number
+from itsm.workflow.actions import do_assign_ticket, do_transition_ticket
+from itsm.workspace.access import add_action_error, agent_required
+from itsm.workspace.actions import do_delete_view, do_save_view
+from itsm.workspace.forms import BULK_ASSIGN, BULK_MAJOR, BULK_STATE, BulkForm, SaveViewForm
+from itsm.workspace.models import SavedView
+from itsm.workspace.queue_filters import (
+    QueueFilterForm,
+    filter_tickets,
+    page_of,
+    sorted_tickets,
+)
+from itsm.workspace.sla_status import sla_status
+from itsm.workspace.views.common import LIST_RELATED, current_user
+
+CSV_COLUMNS = (
+    "number",
+    "title",
+    "kind",
+    "state",
+    "priority",
+    "assignment_group",
+    "assignee",
+    "requester",
+    "category",
+    "service",
+    "opened_at",
+    "sla_due_at",
+)
+
+
+def _filter_querystring(params: QueryDict) -> str:
+    """The querystring of the filters alone (no cursor), for saved views and export links."""
+    kept = params.copy()
+    for key in ("after", "partial"):
+        kept.pop(key, None)
+    return kept.urlencode()
+
+
+def _saved_views(user: Any) -> tuple[list[SavedView], list[SavedView]]:
+    views = list(
+        SavedView.objects.filter(
+            Q(owner=user) | Q(shared_with__in=user.assignment_groups.all())
+        ).select_related("owner", "shared_with")
+    )
+    mine = [v for v in views if v.owner_id == user.pk]
+    shared = [v for v in views if v.owner_id != user.pk]
+    return mine, shared
+
+
+@agent_required
+def queue(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    params = request.GET.copy()
+    if not params:
+        params["state"] = "open"
+    form = QueueFilterForm(params)
+    now = timezone.now()
+    tickets: list[Ticket] = []
+    next_cursor = ""
+    if form.is_valid():
+        qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
+        qs = filter_tickets(qs, form.cleaned_data, user, now)
+        tickets, next_cursor = page_of(qs, form.sort_key, form.cleaned_data["after"])
+    filters = _filter_querystring(params)
+    next_params = params.copy()
+    next_params["after"] = next_cursor
+    mine, shared = _saved_views(user)
+    context = {
+        "form": form,
+        "rows": [(t, sla_status(t, now)) for t in tickets],
+        "now": now,
+        "filters": filters,
+        "next_url": f"?{next_params.urlencode()}" if next_cursor else "",
+        "is_first_page": not params.get("after"),
+        "my_views": mine,
+        "shared_views": shared,
+        "save_form": SaveViewForm(user=user, initial={"querystring": filters}),
+        "bulk_form": BulkForm(initial={"next": request.get_full_path()}),
+    }
+    status = 200 if form.is_valid() else 400
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "workspace/partials/queue_rows.html", context, status=status)
+    return render(request, "workspace/queue.html", context, status=status)
+
+
+def _csv_safe(value: Any) -> str:
+    """Cells starting with a formula character are prefixed so spreadsheets do not run them."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@agent_required
+def export_csv(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = QueueFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            _("The filters are not valid: %(errors)s") % {"errors": form.errors.as_text()},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
+    qs = sorted_tickets(filter_tickets(qs, form.cleaned_data, user, timezone.now()), form.sort_key)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(CSV_COLUMNS)
+        for ticket in qs.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    _csv_safe(v)
+                    for v in (
+                        ticket.number,
+                        ticket.title,
+                        ticket.get_kind_display(),
+                        ticket.get_state_display(),
+                        ticket.priority,
+                        ticket.assignment_group,
+                        ticket.assignee,
+                        ticket.requester,
+                        ticket.category.name if ticket.category else "",
+                        ticket.service,
+                        ticket.opened_at.isoformat(),
+                        ticket.sla_due_at.isoformat() if ticket.sla_due_at else "",
+                    )
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="tickets-{stamp}.csv"'
+    return response
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return "/queues/"
+
+
+def _bulk_one(form: BulkForm, ticket: Ticket, user: Any, major: Ticket | None) -> None:
+    data = form.cleaned_data
+    operation = data["operation"]
+    if operation == BULK_ASSIGN:
+        do_assign_ticket(
+            ticket,
+            group=data["group"] or ticket.assignment_group,
+            assignee=data["assignee"],
+            actor=user,
+        )
+    elif operation == BULK_STATE:
+        do_transition_ticket(
+            ticket,
+            data["to_state"],
+            actor=user,
+            reason=data["reason"],
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
+        )
+    elif operation == BULK_MAJOR and major is not None:
+        do_set_parent_ticket(ticket, parent=major, actor=user)
+
+
+@agent_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one action to each selected ticket; each is its own transaction, failures are listed."""
+    user = current_user(request)
+    form = BulkForm(request.POST)
+    back = _safe_next(request, request.POST.get("next", ""))
+    if not form.is_valid():
+        messages.error(request, _("The bulk action is not valid: %s") % form.errors.as_text())
+        return redirect(back)
+    numbers = form.numbers(request.POST.getlist("tickets"))
+    if not numbers:
+        messages.error(request, _("Select at least one ticket."))
+        return redirect(back)
+    major = None
+    if form.cleaned_data["operation"] == BULK_MAJOR:
+        try:
+            major = access_ticket_by_number(user, form.cleaned_data["major_incident"] or "-")
+        except ActionError as error:
+            messages.error(request, error.detail)
+            return redirect(back)
+    if form.cleaned_data["operation"] == BULK_STATE and not form.cleaned_data["to_state"]:
+        messages.error(request, _("Choose the new state."))
+        return redirect(back)
+    done: list[str] = []
+    for number in numbers:
+        try:
+            ticket = access_ticket_by_number(user, number)
+            _bulk_one(form, ticket, user, major)
+            done.append(ticket.number)
+        except ActionError as error:
+            messages.error(request, f"{number}: {error.detail}")
+    if done:
+        messages.success(request, _("Updated %(list)s.") % {"list": ", ".join(done)})
+    return redirect(back)
+
+
+@agent_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = SaveViewForm(request.POST, user=user)
+    querystring = request.POST.get("querystring", "")
+    if form.is_valid():
+        try:
+            do_save_view(
+                name=form.cleaned_data["name"],
+                querystring=form.cleaned_data["querystring"],
+                shared_with=form.cleaned_data["shared_with"],
+                actor=user,
+            )
+            messages.success(request, _("View “%s” saved.") % form.cleaned_data["name"])
+        except ActionError as error:
+            add_action_error(form, error)
+    if form.errors:
+        messages.error(request, form.errors.as_text())
+    return redirect(f"/queues/?{querystring}" if querystring else "/queues/")
+
+
+@agent_required
+@require_POST
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    try:
+        do_delete_view(view_id, actor=current_user(request))
+        messages.success(request, _("View deleted."))
+    except ActionError as error:
+        messages.error(request, error.detail)
+    return redirect("queue")

@@ -1,0 +1,446 @@
+"""The agent's ticket page: header, fields edited in place, timeline, reply, transitions, links.
+
+Every htmx POST answers with out-of-band swaps of the sections that changed; the section the
+agent is typing in is left alone unless it was the one submitted. A stale version answers 409
+with who changed what, and the agent's input is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from itsm.accounts.models import User
+from itsm.core.errors import ActionError, NotFound, StaleVersion
+from itsm.tickets.actions import (
+    describe_changes_since,
+    do_add_watcher,
+    do_link_tickets,
+    do_remove_watcher,
+    do_set_parent_ticket,
+)
+from itsm.tickets.choices import LinkType, TicketState
+from itsm.tickets.lifecycles import REASON, RESOLUTION
+from itsm.tickets.models import Attachment, JournalEntry, Ticket, TicketLink
+from itsm.tickets.querysets import access_attachment, access_ticket_by_number
+from itsm.tickets.transitions import allowed_transitions
+from itsm.workflow.actions import (
+    do_add_comment,
+    do_assign_ticket,
+    do_categorise_ticket,
+    do_edit_ticket_details,
+    do_set_impact_urgency,
+    do_transition_ticket,
+)
+from itsm.workspace.access import add_action_error, agent_required
+from itsm.workspace.forms import DetailsForm, LinkForm, ReplyForm, TransitionForm, WatcherForm
+from itsm.workspace.sla_status import sla_status
+from itsm.workspace.views.common import current_user
+
+SECTIONS = ("header", "details", "transitions", "timeline", "reply", "sidebar")
+
+
+def _ticket(request: HttpRequest, number: str) -> Ticket:
+    try:
+        return access_ticket_by_number(current_user(request), number)
+    except NotFound:
+        raise Http404 from None
+
+
+def _transition_forms(
+    ticket: Ticket, user: User, failed: TransitionForm | None
+) -> list[dict[str, Any]]:
+    """One entry per transition allowed now: its label, what it needs, and its form."""
+    choices = []
+    for transition in allowed_transitions(ticket, user, timezone.now()):
+        form = (
+            failed
+            if failed is not None and failed.data.get("to_state") == transition.target
+            else TransitionForm(initial={"version": ticket.version, "to_state": transition.target})
+        )
+        choices.append(
+            {
+                "name": transition.name,
+                "target": transition.target,
+                "label": _transition_label(transition.name, transition.target),
+                "needs_reason": REASON in transition.requires,
+                "needs_resolution": RESOLUTION in transition.requires,
+                "form": form,
+                "open": form is failed,
+            }
+        )
+    return choices
+
+
+_TRANSITION_LABELS = {
+    "assign": "Mark assigned",
+    "start_work": "Start work",
+    "ask_requester": "Ask the requester",
+    "wait_for_vendor": "Wait for vendor",
+    "put_on_hold": "Put on hold",
+    "resolve": "Resolve",
+    "cancel": "Cancel",
+    "reopen": "Reopen",
+    "close": "Close",
+}
+
+
+def _transition_label(name: str, target: str) -> str:
+    label = _TRANSITION_LABELS.get(name)
+    return _(label) if label else str(TicketState(target).label)
+
+
+def _details_form(ticket: Ticket, data: Any = None) -> DetailsForm:
+    initial = {
+        "version": ticket.version,
+        "title": ticket.title,
+        "description": ticket.description,
+        "impact": ticket.impact,
+        "urgency": ticket.urgency,
+        "category": ticket.category_id,
+        "service": ticket.service_id,
+        "configuration_item": ticket.configuration_item_id,
+        "assignment_group": ticket.assignment_group_id,
+        "assignee": ticket.assignee_id,
+    }
+    return DetailsForm(data, initial=initial, kind=ticket.kind)
+
+
+def ticket_context(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    details_form: DetailsForm | None = None,
+    editing: bool = False,
+    conflict: str = "",
+    transition_form: TransitionForm | None = None,
+    reply_form: ReplyForm | None = None,
+    link_form: LinkForm | None = None,
+    watcher_form: WatcherForm | None = None,
+) -> dict[str, Any]:
+    user = current_user(request)
+    now = timezone.now()
+    entries = (
+        JournalEntry.objects.for_ticket(ticket, user)
+        .select_related("actor")
+        .prefetch_related("attachments")
+    )
+    visible = Ticket.objects.visible_to(user)
+    children = list(visible.filter(parent=ticket).only("number", "title", "state", "priority"))
+    links_out = list(
+        TicketLink.objects.filter(source=ticket, target__in=visible.values("pk")).select_related(
+            "target"
+        )
+    )
+    links_in = list(
+        TicketLink.objects.filter(target=ticket, source__in=visible.values("pk")).select_related(
+            "source"
+        )
+    )
+    watchers = list(ticket.watchers.select_related("user"))
+    return {
+        "ticket": ticket,
+        "sla": sla_status(ticket, now),
+        "now": now,
+        "entries": entries,
+        "attachments": Attachment.objects.for_ticket(ticket, user).filter(
+            journal_entry__isnull=True
+        ),
+        "transitions": _transition_forms(ticket, user, transition_form),
+        "details_form": details_form or _details_form(ticket),
+        "editing": editing or details_form is not None,
+        "conflict": conflict,
+        "reply_form": reply_form or ReplyForm(initial={"version": ticket.version}),
+        "link_form": link_form or LinkForm(),
+        "watcher_form": watcher_form or WatcherForm(),
+        "children": children,
+        "parent": ticket.parent
+        if ticket.parent_id and visible.filter(pk=ticket.parent_id).exists()
+        else None,
+        "links_out": links_out,
+        "links_in": links_in,
+        "watchers": watchers,
+        "is_watching": any(w.user_id == user.pk for w in watchers),
+        "is_member": ticket.assignment_group_id is not None
+        and user.assignment_groups.filter(pk=ticket.assignment_group_id).exists(),
+    }
+
+
+def render_ticket(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    swap: tuple[str, ...] = SECTIONS,
+    status: int = 200,
+    **kwargs: Any,
+) -> HttpResponse:
+    """The full page, or for htmx the out-of-band sections named in ``swap``."""
+    context = ticket_context(request, ticket, **kwargs)
+    if request.htmx:  # type: ignore[attr-defined]
+        context["swap"] = swap
+        return render(request, "workspace/partials/ticket_oob.html", context, status=status)
+    return render(request, "workspace/ticket.html", context, status=status)
+
+
+def _after_write(request: HttpRequest, number: str, swap: tuple[str, ...]) -> HttpResponse:
+    ticket = _ticket(request, number)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render_ticket(request, ticket, swap=swap)
+    return redirect("ticket", number=ticket.number)
+
+
+@agent_required
+def ticket_page(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = _ticket(request, number)
+    editing = request.GET.get("edit") == "1"
+    if request.htmx and "section" in request.GET:  # type: ignore[attr-defined]
+        return render_ticket(request, ticket, swap=("details",), editing=editing)
+    return render_ticket(request, ticket, editing=editing)
+
+
+def _apply_details(ticket: Ticket, data: dict[str, Any], user: User) -> None:
+    """Call the action of each part that changed; the first one checks the agent's version."""
+    # Only the first action checks the version: it locks the row until commit, so the later
+    # ones cannot interleave with another writer.
+    expected: int | None = data["version"]
+    if data["title"] != ticket.title or data["description"] != ticket.description:
+        ticket = do_edit_ticket_details(
+            ticket,
+            title=data["title"],
+            description=data["description"],
+            actor=user,
+            expected_version=expected,
+        )
+        expected = None
+    if data["impact"] != ticket.impact or data["urgency"] != ticket.urgency:
+        ticket = do_set_impact_urgency(
+            ticket,
+            impact=data["impact"],
+            urgency=data["urgency"],
+            actor=user,
+            expected_version=expected,
+        )
+        expected = None
+    if (
+        data["category"] != ticket.category
+        or data["service"] != ticket.service
+        or data["configuration_item"] != ticket.configuration_item
+    ):
+        ticket = do_categorise_ticket(
+            ticket,
+            category=data["category"],
+            service=data["service"],
+            configuration_item=data["configuration_item"],
+            actor=user,
+            expected_version=expected,
+        )
+        expected = None
+    if data["assignment_group"] != ticket.assignment_group or data["assignee"] != ticket.assignee:
+        ticket = do_assign_ticket(
+            ticket,
+            group=data["assignment_group"],
+            assignee=data["assignee"],
+            actor=user,
+            expected_version=expected,
+        )
+        expected = None
+    if expected is not None and expected != ticket.version:
+        # Nothing differs from the stored ticket; still tell the agent someone else was first.
+        raise StaleVersion(describe_changes_since(ticket, expected))
+
+
+@agent_required
+@require_POST
+def edit_details(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = _ticket(request, number)
+    form = _details_form(ticket, request.POST)
+    if not form.is_valid():
+        return render_ticket(request, ticket, swap=("details",), status=422, details_form=form)
+    try:
+        with transaction.atomic():
+            _apply_details(ticket, form.cleaned_data, user)
+    except StaleVersion as error:
+        fresh = _ticket(request, number)
+        data = request.POST.copy()
+        data["version"] = str(fresh.version)
+        kept = _details_form(fresh, data)
+        kept.is_valid()
+        return render_ticket(
+            request,
+            fresh,
+            swap=("header", "details", "timeline", "transitions"),
+            status=409,
+            details_form=kept,
+            conflict=error.detail,
+        )
+    except ActionError as error:
+        add_action_error(form, error)
+        return render_ticket(
+            request, ticket, swap=("details",), status=error.status, details_form=form
+        )
+    return _after_write(
+        request, number, ("header", "details", "transitions", "timeline", "sidebar")
+    )
+
+
+@agent_required
+@require_POST
+def transition(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = _ticket(request, number)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return render_ticket(
+            request, ticket, swap=("transitions",), status=422, transition_form=form
+        )
+    data = form.cleaned_data
+    try:
+        do_transition_ticket(
+            ticket,
+            data["to_state"],
+            actor=user,
+            reason=data["reason"],
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
+            expected_version=data["version"],
+        )
+    except StaleVersion as error:
+        fresh = _ticket(request, number)
+        kept = TransitionForm(request.POST.copy())
+        kept.data["version"] = str(fresh.version)
+        kept.is_valid()
+        return render_ticket(
+            request,
+            fresh,
+            swap=("header", "transitions", "timeline"),
+            status=409,
+            transition_form=kept,
+            conflict=error.detail,
+        )
+    except ActionError as error:
+        add_action_error(form, error)
+        return render_ticket(
+            request, ticket, swap=("transitions",), status=error.status, transition_form=form
+        )
+    return _after_write(request, number, ("header", "details", "transitions", "timeline"))
+
+
+@agent_required
+@require_POST
+def reply(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = _ticket(request, number)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_ticket(request, ticket, swap=("reply",), status=422, reply_form=form)
+    try:
+        do_add_comment(
+            ticket,
+            body=form.cleaned_data["body"],
+            internal=form.cleaned_data["visibility"] == "internal",
+            actor=user,
+            attachments=form.cleaned_data["attachments"],
+        )
+    except ActionError as error:
+        add_action_error(form, error)
+        return render_ticket(request, ticket, swap=("reply",), status=error.status, reply_form=form)
+    return _after_write(request, number, ("header", "transitions", "timeline", "reply"))
+
+
+@agent_required
+@require_POST
+def assign_to_me(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = _ticket(request, number)
+    try:
+        do_assign_ticket(
+            ticket,
+            group=ticket.assignment_group,
+            assignee=user,
+            actor=user,
+            expected_version=int(request.POST.get("version") or 0) or None,
+        )
+    except ActionError as error:
+        if not request.htmx:  # type: ignore[attr-defined]
+            messages.error(request, error.detail)
+            return redirect("ticket", number=ticket.number)
+        return render_ticket(
+            request,
+            _ticket(request, number),
+            swap=("header", "details", "transitions", "timeline"),
+            status=error.status,
+            conflict=error.detail,
+        )
+    return _after_write(request, number, ("header", "details", "transitions", "timeline"))
+
+
+@agent_required
+@require_POST
+def watch(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = _ticket(request, number)
+    form = WatcherForm(request.POST) if "email" in request.POST else None
+    target = user
+    if form is not None:
+        if not form.is_valid():
+            return render_ticket(request, ticket, swap=("sidebar",), status=422, watcher_form=form)
+        found = User.objects.filter(
+            email__iexact=form.cleaned_data["email"], is_active=True
+        ).first()
+        if found is None:
+            form.add_error("email", _("No active person has this email address."))
+            return render_ticket(request, ticket, swap=("sidebar",), status=422, watcher_form=form)
+        target = found
+    if request.POST.get("remove") == "1":
+        do_remove_watcher(ticket, user=target, actor=user)
+    else:
+        do_add_watcher(ticket, user=target, actor=user)
+    return _after_write(request, number, ("sidebar", "timeline"))
+
+
+@agent_required
+@require_POST
+def link(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = _ticket(request, number)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        return render_ticket(request, ticket, swap=("sidebar",), status=422, link_form=form)
+    try:
+        other = access_ticket_by_number(user, form.cleaned_data["number"])
+        if form.cleaned_data["link_type"] == "parent":
+            do_set_parent_ticket(ticket, parent=other, actor=user)
+        else:
+            do_link_tickets(
+                ticket, other, link_type=LinkType(form.cleaned_data["link_type"]), actor=user
+            )
+    except ActionError as error:
+        form.add_error("number" if isinstance(error, NotFound) else None, error.detail)
+        return render_ticket(
+            request, ticket, swap=("sidebar",), status=error.status, link_form=form
+        )
+    return _after_write(request, number, ("sidebar", "timeline"))
+
+
+@agent_required
+def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+    try:
+        found = access_attachment(current_user(request), number, attachment_id)
+    except NotFound:
+        raise Http404 from None
+    return download(found)
+
+
+def download(found: Attachment) -> FileResponse:
+    """Always a download, never rendered inline: uploaded files are not trusted content."""
+    response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.filename)
+    response["Content-Type"] = found.content_type
+    return response
