@@ -612,6 +612,12 @@ def test_definition_validation():
         resolution(warning_thresholds=(100,))
     assert resolution().effective_pause_states == {"Pending User", "Waiting for Vendor", "On Hold"}
     assert SlaDefinition(Metric.RESPONSE, TARGETS).effective_pause_states == frozenset()
+    # Strings and lists (as from a database row) are normalised; definitions are hashable.
+    loose = SlaDefinition("response", TARGETS, stop_states=["Closed"], reopen="new_cycle")  # type: ignore[arg-type]
+    assert loose.metric is Metric.RESPONSE
+    assert loose.reopen is ReopenPolicy.NEW_CYCLE
+    assert loose.stop_states == frozenset({"Closed"})
+    assert hash(resolution()) == hash(resolution())
 
 
 # --------------------------------------------------------------------------- properties

@@ -79,16 +79,37 @@ class SlaDefinition:
             if not 0 < pct < 100:
                 raise ValueError(f"warning threshold {pct!r} must be between 0 and 100")
         targets = {priority: round(m * MINUTE_US) for priority, m in self.targets_minutes.items()}
+        _set = object.__setattr__  # frozen dataclass: normalise once at construction
+        # Plain strings and other iterables are accepted and normalised.
+        _set(self, "metric", Metric(self.metric))
+        _set(self, "priority_change", PriorityChangePolicy(self.priority_change))
+        _set(self, "reopen", ReopenPolicy(self.reopen))
+        _set(self, "stop_states", frozenset(self.stop_states))
+        _set(self, "stop_events", frozenset(self.stop_events))
         pauses = self.pause_states
         if pauses is None:
             pauses = frozenset() if self.metric is Metric.RESPONSE else DEFAULT_PAUSE_STATES
-        stop_events = self.effective_stop_events
-        _set = object.__setattr__  # frozen dataclass: normalise once at construction
+        else:
+            _set(self, "pause_states", frozenset(pauses))
         _set(self, "targets_minutes", MappingProxyType(dict(self.targets_minutes)))
         _set(self, "warning_thresholds", tuple(sorted(set(self.warning_thresholds))))
         _set(self, "_pauses", frozenset(pauses))
-        _set(self, "_stops_at_response", FIRST_RESPONSE in stop_events)
+        _set(self, "_stops_at_response", FIRST_RESPONSE in self.effective_stop_events)
         _set(self, "_targets_us", MappingProxyType(targets))
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.metric,
+                frozenset(self.targets_minutes.items()),
+                self.pause_states,
+                self.stop_states,
+                self.stop_events,
+                self.priority_change,
+                self.reopen,
+                self.warning_thresholds,
+            )
+        )
 
     @property
     def effective_pause_states(self) -> frozenset[str]:
