@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -198,20 +199,22 @@ def open_incident(request: HttpRequest, payload: IncidentIn) -> HttpResponse:
         if not user.is_agent:
             raise PermissionDenied("Only agents log incidents for someone else.")
         requester = find_user("requester", payload.requester, me=user)
-    ticket = do_open_incident(
-        title=payload.title,
-        description=payload.description,
-        requester=requester,
-        actor=user,
-        impact=payload.impact,
-        urgency=payload.urgency,
-        category=_category(payload.category),
-        service=_by_id_or_name(Service, "service", payload.service),
-        configuration_item=_by_id_or_name(
-            ConfigurationItem, "configuration_item", payload.configuration_item
-        ),
-        channel=payload.channel,
-    )
+    # Its own transaction: a refused action rolls back without breaking an outer one.
+    with transaction.atomic():
+        ticket = do_open_incident(
+            title=payload.title,
+            description=payload.description,
+            requester=requester,
+            actor=user,
+            impact=payload.impact,
+            urgency=payload.urgency,
+            category=_category(payload.category),
+            service=_by_id_or_name(Service, "service", payload.service),
+            configuration_item=_by_id_or_name(
+                ConfigurationItem, "configuration_item", payload.configuration_item
+            ),
+            channel=payload.channel,
+        )
     response = _answer(request, ticket.number, status=201)
     response["Location"] = f"{request.path.rstrip('/')}/{ticket.number}"
     return response
@@ -271,7 +274,9 @@ def edit_incident(request: HttpRequest, number: str, payload: IncidentPatchIn) -
     if "assignee" in sent:
         assignee = payload.assignee
         kwargs["assignee"] = find_user("assignee", assignee, me=user) if assignee else None
-    do_update_incident(ticket, actor=user, expected_version=version, **kwargs)
+    # Its own transaction: a refused action rolls back without breaking an outer one.
+    with transaction.atomic():
+        do_update_incident(ticket, actor=user, expected_version=version, **kwargs)
     return _answer(request, ticket.number)
 
 
@@ -333,15 +338,17 @@ def transition_incident(request: HttpRequest, number: str, payload: TransitionIn
     for field in ("to", "reason", "resolution_code", "resolution_notes"):
         clean_text(field, getattr(payload, field))
     ticket = _incident_ticket(request.user, number)
-    do_transition_incident(
-        ticket,
-        payload.to,
-        actor=request.user,  # type: ignore[arg-type]
-        reason=payload.reason,
-        resolution_code=payload.resolution_code,
-        resolution_notes=payload.resolution_notes,
-        expected_version=version,
-    )
+    # Its own transaction: a refused action rolls back without breaking an outer one.
+    with transaction.atomic():
+        do_transition_incident(
+            ticket,
+            payload.to,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=payload.reason,
+            resolution_code=payload.resolution_code,
+            resolution_notes=payload.resolution_notes,
+            expected_version=version,
+        )
     return _answer(request, ticket.number)
 
 
@@ -357,7 +364,9 @@ def flag_major(request: HttpRequest, number: str, payload: MajorIncidentIn) -> H
     clean_text("reason", payload.reason)
     ticket = _incident_ticket(user, number)
     manager = find_user("manager", payload.manager, me=user)
-    do_flag_major_incident(ticket, manager=manager, reason=payload.reason, actor=user)
+    # Its own transaction: a refused action rolls back without breaking an outer one.
+    with transaction.atomic():
+        do_flag_major_incident(ticket, manager=manager, reason=payload.reason, actor=user)
     return _answer(request, ticket.number)
 
 
@@ -370,7 +379,9 @@ def propose_major(request: HttpRequest, number: str, payload: MajorCandidateIn) 
     """An agent proposes the incident as a major incident; managers are told and decide."""
     clean_text("reason", payload.reason)
     ticket = _incident_ticket(request.user, number)
-    do_propose_major_incident(ticket, reason=payload.reason, actor=request.user)  # type: ignore[arg-type]
+    # Its own transaction: a refused action rolls back without breaking an outer one.
+    with transaction.atomic():
+        do_propose_major_incident(ticket, reason=payload.reason, actor=request.user)  # type: ignore[arg-type]
     return _answer(request, ticket.number)
 
 
@@ -383,5 +394,7 @@ def attach_child(request: HttpRequest, number: str, payload: ChildIn) -> HttpRes
     """Attach `child` to this major incident: resolving the major incident resolves it too."""
     major = _incident_ticket(request.user, number)
     child = _incident_ticket(request.user, payload.child)
-    do_attach_to_major_incident(child, major=major, actor=request.user)  # type: ignore[arg-type]
+    # Its own transaction: a refused action rolls back without breaking an outer one.
+    with transaction.atomic():
+        do_attach_to_major_incident(child, major=major, actor=request.user)  # type: ignore[arg-type]
     return _answer(request, major.number)
