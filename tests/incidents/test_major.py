@@ -34,7 +34,8 @@ def test_a_manager_accepts_a_candidate_and_the_team_is_notified(
     do_flag_major_incident(ticket, manager=agent, reason="Payroll down", actor=manager)
 
     incident = Incident.objects.get(ticket=ticket)
-    assert incident.is_major and not incident.is_major_candidate
+    assert incident.is_major
+    assert not incident.is_major_candidate
     assert incident.major_incident_manager == agent
     assert incident.major_flagged_by == manager
     entry = JournalEntry.objects.filter(ticket=ticket, data__event="major_incident").get()
