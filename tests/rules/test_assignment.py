@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from itsm.accounts.choices import AssignmentStrategy, Availability
-from itsm.accounts.models import Group, Organization
+from itsm.accounts.models import Group
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.rules.models import AssignmentRule
 from itsm.taxonomy.models import Category
