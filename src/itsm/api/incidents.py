@@ -180,7 +180,7 @@ def _by_id_or_name(model: Any, field: str, value: int | str | None, **extra: Any
 
 
 def _category(value: int | str | None) -> Category | None:
-    return _by_id_or_name(Category, "category", value, kind=TicketKind.INCIDENT)  # type: ignore[no-any-return]
+    return _by_id_or_name(Category, "category", value, kind=TicketKind.INCIDENT)
 
 
 @router.post(

@@ -208,9 +208,8 @@ def compose(
         lines = _state_lines(ticket, entry, recipient, who)
     else:
         lines = [_headline(ticket, event, recipient, who)]
-    if event in {TicketEvent.COMMENT, TicketEvent.WORK_NOTE} and entry is not None:
-        lines += ["", entry.body]
-    elif event == TicketEvent.UPDATED and entry is not None and entry.body:
+    quoted = {TicketEvent.COMMENT, TicketEvent.WORK_NOTE, TicketEvent.UPDATED}
+    if event in quoted and entry is not None and entry.body:
         lines += ["", entry.body]
     if details:
         lines += ["", details]
