@@ -100,7 +100,7 @@ def list_attachments(
 
 @router.get(
     "/{number}/attachments/{attachment_id}",
-    response={200: None, **problems()},
+    response=problems(),
     summary="Download an attachment",
     openapi_extra={
         "responses": {
