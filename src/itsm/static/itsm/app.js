@@ -129,6 +129,8 @@
     var page = document.getElementById("ticket");
     if (!marker || !page) return;
     var version = marker.getAttribute("data-version");
+    var seen = marker.getAttribute("data-seen");
     page.querySelectorAll("input[name=version]").forEach(function (input) { input.value = version; });
+    page.querySelectorAll("input[name=seen]").forEach(function (input) { input.value = seen; });
   });
 })();

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,9 +43,41 @@ from itsm.workflow.actions import (
 from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.forms import DetailsForm, LinkForm, ReplyForm, TransitionForm, WatcherForm
 from itsm.workspace.sla_status import sla_status
+from itsm.workspace.templatetags.itsm_ui import field_label, field_value
 from itsm.workspace.views.common import current_user
 
 SECTIONS = ("header", "details", "transitions", "timeline", "reply", "sidebar")
+
+
+def _who_changed_what(request: HttpRequest, ticket: Ticket, fallback: str) -> str:
+    """The journal lines written since the agent loaded the page (the ``seen`` entry id)."""
+    seen = request.POST.get("seen", "")
+    if not seen.isdigit():
+        return fallback
+    entries = list(
+        JournalEntry.objects.for_ticket(ticket, current_user(request))
+        .filter(pk__gt=int(seen))
+        .select_related("actor")
+        .order_by("pk")[:10]
+    )
+    if not entries:
+        return fallback
+    parts = []
+    for entry in entries:
+        who = str(entry.actor) if entry.actor else _("the system")
+        when = timezone.localtime(entry.created_at).strftime("%H:%M")
+        if entry.field:
+            what = _("%(field)s: %(old)s → %(new)s") % {
+                "field": field_label(entry.field),
+                "old": field_value(entry.old_value, entry.field),
+                "new": field_value(entry.new_value, entry.field),
+            }
+        else:
+            what = str(entry.get_entry_type_display()).lower()
+        parts.append(
+            _("%(who)s at %(when)s changed %(what)s") % {"who": who, "when": when, "what": what}
+        )
+    return "; ".join(parts) + "."
 
 
 def _ticket(request: HttpRequest, number: str) -> Ticket:
@@ -145,7 +178,9 @@ def ticket_context(
         )
     )
     watchers = list(ticket.watchers.select_related("user"))
+    last_seen = JournalEntry.objects.filter(ticket=ticket).aggregate(m=Max("pk"))["m"] or 0
     return {
+        "last_seen": last_seen,
         "ticket": ticket,
         "sla": sla_status(ticket, now),
         "now": now,
@@ -279,7 +314,7 @@ def edit_details(request: HttpRequest, number: str) -> HttpResponse:
             swap=("header", "details", "timeline", "transitions"),
             status=409,
             details_form=kept,
-            conflict=error.detail,
+            conflict=_who_changed_what(request, fresh, error.detail),
         )
     except ActionError as error:
         add_action_error(form, error)
@@ -323,7 +358,7 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
             swap=("header", "transitions", "timeline"),
             status=409,
             transition_form=kept,
-            conflict=error.detail,
+            conflict=_who_changed_what(request, fresh, error.detail),
         )
     except ActionError as error:
         add_action_error(form, error)
