@@ -68,7 +68,7 @@ def _validate_text(field: str, value: str, *, required: bool, max_length: int) -
     return cleaned
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_create_ticket(
     *,
     kind: TicketKind | str,
@@ -143,7 +143,7 @@ def do_create_ticket(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_assign_ticket(
     ticket: Ticket,
     *,
@@ -169,7 +169,7 @@ def do_assign_ticket(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_transition_ticket(
     ticket: Ticket,
     to_state: str,
@@ -278,7 +278,7 @@ def _apply_transition(
         entry.save(update_fields=["data"])
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_add_comment(
     ticket: Ticket,
     *,
@@ -417,7 +417,7 @@ def _journal_field(
     return True
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_edit_ticket_details(
     ticket: Ticket,
     *,
@@ -453,7 +453,7 @@ def do_edit_ticket_details(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_categorise_ticket(
     ticket: Ticket,
     *,
@@ -486,7 +486,7 @@ def do_categorise_ticket(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_set_impact_urgency(
     ticket: Ticket,
     *,
@@ -522,7 +522,7 @@ def do_set_impact_urgency(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_override_priority(
     ticket: Ticket,
     *,
@@ -554,7 +554,7 @@ def do_override_priority(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_add_attachments(
     ticket: Ticket,
     *,
