@@ -48,7 +48,7 @@ DEMO_LOGINS = (
 ORGANISATIONS = ("Finance", "Sales", "Engineering", "People & Culture")
 GROUPS = (
     # name, strategy, service desk, major incident team, escalation parent
-    ("Service Desk", AssignmentStrategy.ROUND_ROBIN, True, False, "Tier 2 Support"),
+    ("Service Desk", AssignmentStrategy.MANUAL, True, False, "Tier 2 Support"),
     ("Tier 2 Support", AssignmentStrategy.LEAST_LOADED, False, False, None),
     ("Network Operations", AssignmentStrategy.LEAST_LOADED, False, False, None),
     ("Workplace & Devices", AssignmentStrategy.ROUND_ROBIN, False, False, None),
@@ -317,11 +317,12 @@ def build_tickets(
     if missing <= 0:
         return 0
     data = build_reference_data()
-    rng = random.Random(seed + demo_ticket_count())
+    start = demo_ticket_count()
+    rng = random.Random(seed + start)
     states = [state for state, weight in STATE_MIX for _ in range(weight)]
     now = timezone.now()
     for i in range(missing):
-        state = states[(demo_ticket_count() + i) % len(states)]
+        state = states[(start + i) % len(states)]
         _build_one(rng, data, state, now)
         if progress:
             progress(1)
