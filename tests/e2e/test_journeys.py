@@ -96,7 +96,9 @@ def test_second_agent_sees_who_changed_what_and_keeps_input(
     second.get_by_role("button", name="Save").click()
     conflict = second.locator(".alert-conflict")
     expect(conflict).to_contain_text("Alice Agent")
-    expect(conflict).to_contain_text("Title: VPN drops every hour → VPN drops every hour for the Lyon office")
+    expect(conflict).to_contain_text(
+        "Title: VPN drops every hour → VPN drops every hour for the Lyon office"
+    )
     expect(second.get_by_label("Title")).to_have_value("VPN disconnects hourly")
 
     # Saving again applies the kept input on top of the other agent's change.
@@ -105,7 +107,11 @@ def test_second_agent_sees_who_changed_what_and_keeps_input(
 
 
 def test_requester_cannot_open_other_tickets_or_agent_pages(
-    live_server: Any, login: Callable[..., Any], requester: Any, other_requester: Any, create_ticket: Any
+    live_server: Any,
+    login: Callable[..., Any],
+    requester: Any,
+    other_requester: Any,
+    create_ticket: Any,
 ) -> None:
     theirs = create_ticket(requester=other_requester, title="Oscar's laptop")
     page = login(requester)

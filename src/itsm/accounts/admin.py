@@ -16,7 +16,7 @@ from itsm.accounts.models import ApiToken, Group, Organization, User
 from itsm.core.admin import AdministratorRoleMixin
 
 
-class UserCreationForm(AdminUserCreationForm):  # type: ignore[type-arg]
+class UserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "role")

@@ -244,7 +244,7 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     try:
         found = access_attachment(_user(request), number, attachment_id)
     except NotFound:

@@ -46,6 +46,10 @@ def agents() -> Any:
     return User.objects.filter(role__in=["agent", "manager", "admin"], is_active=True)
 
 
+def _category_path(category: Category) -> str:
+    return category.path
+
+
 class VersionedForm(forms.Form):
     """Carries the ticket version the agent saw, for optimistic concurrency."""
 
@@ -75,11 +79,11 @@ class DetailsForm(VersionedForm):
 
     def __init__(self, *args: Any, kind: str = TicketKind.INCIDENT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category = cast("forms.ModelChoiceField[Category]", self.fields["category"])
         category.queryset = Category.objects.filter(kind=kind, is_active=True).select_related(
             "parent__parent"
         )
-        category.label_from_instance = lambda c: c.path  # type: ignore[method-assign]
+        category.label_from_instance = _category_path  # type: ignore[method-assign,assignment]
 
 
 class TransitionForm(VersionedForm):

@@ -100,7 +100,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].widget.choices = assignee_choices()  # type: ignore[attr-defined]
+        self.fields["assignee"].widget.choices = assignee_choices()
 
     def clean_assignee(self) -> str:
         value: str = self.cleaned_data["assignee"].strip()

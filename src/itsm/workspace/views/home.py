@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +30,7 @@ class Panel:
 
 def _panel(key: str, title: Any, empty: Any, qs: Any, url: str) -> Panel:
     tickets = list(qs.order_by(F("sla_due_at").asc(nulls_last=True), "opened_at")[:PANEL_ROWS])
-    count = len(tickets) if len(tickets) < PANEL_ROWS else qs.count()
+    count = qs.count()
     now = timezone.now()
     return Panel(key, title, empty, count, [(t, sla_status(t, now)) for t in tickets], url)
 
@@ -82,11 +82,11 @@ def home_panels(request: HttpRequest) -> list[Panel]:
     ]
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """Requesters land in the portal; agents get their workspace home."""
     if not request.user.is_authenticated:
         return redirect("login")
-    if not request.user.is_agent:  # type: ignore[union-attr]
+    if not request.user.is_agent:
         return redirect("portal:home")
     return _agent_home(request)
 

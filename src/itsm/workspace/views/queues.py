@@ -116,7 +116,7 @@ class _Echo:
 
 
 @agent_required
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     user = current_user(request)
     form = QueueFilterForm(request.GET)
     if not form.is_valid():

@@ -349,8 +349,9 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
         )
     except StaleVersion as error:
         fresh = _ticket(request, number)
-        kept = TransitionForm(request.POST.copy())
-        kept.data["version"] = str(fresh.version)
+        posted = request.POST.copy()
+        posted["version"] = str(fresh.version)
+        kept = TransitionForm(posted)
         kept.is_valid()
         return render_ticket(
             request,
@@ -466,7 +467,7 @@ def link(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @agent_required
-def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     try:
         found = access_attachment(current_user(request), number, attachment_id)
     except NotFound:
