@@ -15,16 +15,14 @@ from itsm.accounts.choices import AssignmentStrategy, Role
 from itsm.accounts.models import Group, Organization, User
 from itsm.cmdb.choices import CiClass, ServiceKind
 from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.incidents.actions import do_open_incident, do_transition_incident
+from itsm.rules.defaults import ensure_default_rules
+from itsm.rules.models import AssignmentRule
 from itsm.taxonomy.choices import TicketKind
 from itsm.taxonomy.models import Category
 from itsm.tickets.choices import Channel, ResolutionCode, TicketState
 from itsm.tickets.models import Ticket
-from itsm.workflow.actions import (
-    do_add_comment,
-    do_assign_ticket,
-    do_create_ticket,
-    do_transition_ticket,
-)
+from itsm.workflow.actions import do_add_comment, do_assign_ticket
 
 DEMO_DOMAIN = "demo.example"
 DEMO_PASSWORD = "demo-desk-2026"
@@ -288,7 +286,46 @@ def build_reference_data() -> DemoData:
             categories[child] = Category.objects.get_or_create(
                 name=child, kind=TicketKind.INCIDENT, parent=root
             )[0]
+    _ensure_assignment_rules(groups, services, categories)
+    ensure_default_rules()
     return DemoData(agents, requesters, services, cis, categories)
+
+
+def _ensure_assignment_rules(
+    groups: dict[str, Group], services: dict[str, Service], categories: dict[str, Category]
+) -> None:
+    """Route network and device incidents to their teams; everything else stays with the desk."""
+    rules = (
+        (
+            "Network incidents to Network Operations",
+            10,
+            {"category": categories["Network"]},
+            "Network Operations",
+        ),
+        (
+            "Corporate network service to Network Operations",
+            20,
+            {"service": services["Corporate Network"]},
+            "Network Operations",
+        ),
+        (
+            "Hardware to Workplace & Devices",
+            30,
+            {"category": categories["Hardware"]},
+            "Workplace & Devices",
+        ),
+        ("Payroll and CRM to Tier 2", 40, {"keywords": "payroll, crm"}, "Tier 2 Support"),
+    )
+    for name, order, conditions, group in rules:
+        AssignmentRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "order": order,
+                "kind": TicketKind.INCIDENT,
+                "group": groups[group],
+                **conditions,
+            },
+        )
 
 
 # The share of demo tickets ending in each state.
@@ -339,8 +376,7 @@ def _build_one(rng: random.Random, data: DemoData, state: str, now: datetime) ->
     age = timedelta(hours=rng.uniform(1, 70)) if active else timedelta(days=rng.uniform(3, 60))
     at = now - age
     channel = rng.choice([Channel.PORTAL, Channel.PORTAL, Channel.EMAIL, Channel.PHONE])
-    ticket = do_create_ticket(
-        kind=TicketKind.INCIDENT,
+    ticket = do_open_incident(
         title=title,
         description=description,
         requester=requester,
@@ -361,7 +397,7 @@ def _build_one(rng: random.Random, data: DemoData, state: str, now: datetime) ->
     agent = ticket.assignee or (rng.choice(members) if members else rng.choice(agents))
     at += step
     if state == TicketState.CANCELLED:
-        do_transition_ticket(
+        do_transition_incident(
             ticket,
             "cancelled",
             actor=agent,
@@ -375,7 +411,7 @@ def _build_one(rng: random.Random, data: DemoData, state: str, now: datetime) ->
         return
     at += step
     do_add_comment(ticket, body=rng.choice(QUESTIONS), internal=False, actor=agent, now=at)
-    do_transition_ticket(ticket, "in_progress", actor=agent, now=at)
+    do_transition_incident(ticket, "in_progress", actor=agent, now=at)
     at += step
     do_add_comment(ticket, body=rng.choice(WORK_NOTES), internal=True, actor=agent, now=at)
     if state == TicketState.IN_PROGRESS:
@@ -386,13 +422,13 @@ def _build_one(rng: random.Random, data: DemoData, state: str, now: datetime) ->
             TicketState.WAITING_FOR_VENDOR: "Vendor case 48213 opened.",
             TicketState.ON_HOLD: "Replacement part ordered; delivery next week.",
         }[TicketState(state)]
-        do_transition_ticket(ticket, state, actor=agent, reason=reason, now=at)
+        do_transition_incident(ticket, state, actor=agent, reason=reason, now=at)
         return
     at += step
     code = rng.choice(
         [ResolutionCode.SOLVED_PERMANENTLY, ResolutionCode.WORKAROUND, ResolutionCode.USER_ERROR]
     )
-    do_transition_ticket(
+    do_transition_incident(
         ticket,
         "resolved",
         actor=agent,
@@ -404,4 +440,4 @@ def _build_one(rng: random.Random, data: DemoData, state: str, now: datetime) ->
         at += step
         # Half the requesters confirm; the worker's auto-close closes the rest.
         closer = requester if rng.random() < 0.5 else None
-        do_transition_ticket(ticket, "closed", actor=closer, now=at)
+        do_transition_incident(ticket, "closed", actor=closer, now=at)

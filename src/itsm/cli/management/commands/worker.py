@@ -61,7 +61,7 @@ def run_job(job: PeriodicJob, now: datetime) -> int:
 
 def run_queued_tasks(worker_id: str, limit: int) -> None:
     """Run up to ``limit`` ready background tasks (e.g. SLA recomputation after a calendar edit)."""
-    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
+    if not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db"):
         return
     from django_tasks_db.management.commands.db_worker import Worker
 
