@@ -35,7 +35,7 @@ pytestmark = [
 ]
 
 
-def test_swagger_ui_renders_every_operation_offline(live_server: Any) -> None:
+def test_swagger_ui_renders_every_operation_offline(live_server: Any, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     origin = urlsplit(live_server.url).netloc
@@ -61,7 +61,7 @@ def test_swagger_ui_renders_every_operation_offline(live_server: Any) -> None:
             page.goto(f"{live_server.url}/api/v1/docs")
             page.wait_for_selector(".opblock", timeout=15_000)
             summaries = page.locator(".opblock-summary-path").all_inner_texts()
-            page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "api-docs.png"))
+            page.screenshot(path=str(tmp_path / "api-docs.png"))
         finally:
             browser.close()
     assert any("/api/v1/tickets" in text for text in summaries)
