@@ -135,4 +135,4 @@ def do_retry_outbox_messages(
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "ITSM_OUTBOX_MAX_ATTEMPTS", 8))
+    return int(settings.ITSM_OUTBOX_MAX_ATTEMPTS)

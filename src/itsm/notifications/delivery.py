@@ -28,12 +28,12 @@ logger = logging.getLogger(__name__)
 
 
 def lease_seconds() -> int:
-    return int(getattr(settings, "ITSM_OUTBOX_LEASE_SECONDS", 300))
+    return int(settings.ITSM_OUTBOX_LEASE_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
     """Wait before attempt ``attempts + 1``: 1, 2, 4, 8 … minutes, at most 6 hours."""
-    base = int(getattr(settings, "ITSM_OUTBOX_RETRY_BASE_SECONDS", 60))
+    base = int(settings.ITSM_OUTBOX_RETRY_BASE_SECONDS)
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
