@@ -249,7 +249,11 @@ def do_set_parent_ticket(
         return locked
     locked.parent = parent
     save_ticket(locked, ["parent"])
-    text = f"Now a child of {parent.number}." if parent else f"No longer a child of {old_parent.number if old_parent else ''}."
+    text = (
+        f"Now a child of {parent.number}."
+        if parent
+        else f"No longer a child of {old_parent.number if old_parent else ''}."
+    )
     system_event(
         locked, text, actor=actor, internal=False, data={"parent": getattr(parent, "number", "")}
     )
