@@ -62,10 +62,12 @@ INSTALLED_APPS = [
     "itsm.notifications",
     "itsm.workflow",
     "itsm.incidents",
+    "itsm.reporting",
     "itsm.api",
     "itsm.workspace",
     "itsm.portal",
     "itsm.cli",
+    "itsm.reports",
 ]
 
 MIDDLEWARE = [
@@ -256,5 +258,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("ITSM_LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The worker polls the task queue every second; only problems are worth a line.
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
