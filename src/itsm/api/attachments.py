@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import File, Form, Path, Query, Router
+from ninja import Router
 from ninja.files import UploadedFile as NinjaUpload
+from ninja.params.functions import File, Form, Path, Query
 
 from itsm.api.idempotency import idempotent
 from itsm.api.lookups import MAX_ID, ticket_for
@@ -83,8 +84,8 @@ def upload_attachments(
 def list_attachments(
     request: HttpRequest,
     number: str,
-    cursor: str | None = Query(None, max_length=500),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=500),  # noqa: B008
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # noqa: B008
 ) -> HttpResponse:
     ticket = ticket_for(request.user, number)
     attachments = Attachment.objects.for_ticket(ticket, request.user).select_related("uploaded_by")

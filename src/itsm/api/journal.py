@@ -6,7 +6,8 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Router
+from ninja.params.functions import Query
 
 from itsm.api.concurrency import expected_version
 from itsm.api.idempotency import idempotent
@@ -32,8 +33,8 @@ CHRONOLOGICAL = Ordering("created_at", "created_at")
 def list_journal(
     request: HttpRequest,
     number: str,
-    cursor: str | None = Query(None, max_length=500),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=500),  # noqa: B008
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # noqa: B008
 ) -> HttpResponse:
     """Comments, work notes (agents only), field and state changes, oldest first."""
     ticket = ticket_for(request.user, number)

@@ -16,7 +16,7 @@ def me(request: HttpRequest) -> MeOut:
     user = request.user
     groups = user.assignment_groups.order_by("name")  # type: ignore[union-attr]
     return MeOut(
-        id=user.pk,
+        id=user.pk or 0,
         email=user.email,  # type: ignore[union-attr]
         full_name=user.full_name,  # type: ignore[union-attr]
         role=user.role,  # type: ignore[union-attr]

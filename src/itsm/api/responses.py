@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.http import HttpResponse
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from itsm.api.concurrency import with_etag
 
@@ -18,10 +18,6 @@ def answer(
     if isinstance(payload, BaseModel):
         content = payload.model_dump_json()
     else:
-        content = (
-            TypeAdapter(list[type(payload[0])] if payload else list[BaseModel])
-            .dump_json(list(payload))
-            .decode()
-        )
+        content = "[" + ",".join(item.model_dump_json() for item in payload) + "]"
     response = HttpResponse(content, status=status, content_type=JSON)
     return with_etag(response, version) if version is not None else response

@@ -13,6 +13,9 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/tickets", journal.router, tags=["Journal"])
     api.add_router("/tickets", attachments.router, tags=["Attachments"])
     api.add_router("/tickets", watchers.router, tags=["Watchers"])
+    from itsm.api import slas
+
+    api.add_router("/tickets", slas.router, tags=["SLAs"])
     from itsm.api import incidents, rules
 
     api.add_router("/incidents", incidents.router, tags=["Incidents"])

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Router
+from ninja.params.functions import Query
 
 from itsm.api.concurrency import expected_version, not_modified, with_etag
 from itsm.api.lookups import clean_text, find_group, find_user, ticket_for
@@ -92,15 +93,15 @@ def list_tickets(
     kind: list[TicketKind] | None = Query(None),  # noqa: B008
     state: list[TicketState] | None = Query(None),  # noqa: B008
     priority: list[Priority] | None = Query(None),  # noqa: B008
-    assignment_group: str | None = Query(None, max_length=200, description="Id or name."),
-    assignee: str | None = Query(None, max_length=254, description="Id, email, 'me' or 'none'."),
-    requester: str | None = Query(None, max_length=254, description="Id, email or 'me'."),
+    assignment_group: str | None = Query(None, max_length=200, description="Id or name."),  # noqa: B008
+    assignee: str | None = Query(None, max_length=254, description="Id, email, 'me' or 'none'."),  # noqa: B008
+    requester: str | None = Query(None, max_length=254, description="Id, email or 'me'."),  # noqa: B008
     q: str | None = Query(
         None, max_length=200, description="Text in number, title or description."
     ),
     ordering: TicketOrdering = TicketOrdering.SLA_DUE_AT,
-    cursor: str | None = Query(None, max_length=500),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=500),  # noqa: B008
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # noqa: B008
 ) -> HttpResponse:
     """Tickets you may see, soonest SLA due first unless `ordering` says otherwise."""
     query = _filtered(
