@@ -1,0 +1,240 @@
+"""Reads for the faces: SLA badges for queue rows and the explain timeline of one ticket.
+
+Callers pass tickets they already fetched through the visibility layer; these functions only
+read the SLA rows of those tickets (one query for any number of tickets).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from itsm.sla.engine import Calendar, SlaResult
+from itsm.sla.live import evaluate_instance, load_facts
+from itsm.sla.models import ClockStateChoice, MetricChoice, SlaDefinition, SlaInstance
+from itsm.sla.notices import format_duration
+from itsm.tickets.choices import TicketState
+from itsm.tickets.models import Ticket
+
+OK = "ok"
+WARN = "warn"
+RISK = "risk"
+BREACHED = "breached"
+PAUSED = "paused"
+MET = "met"
+
+
+@dataclass(frozen=True)
+class Badge:
+    """One SLA of one ticket as a queue row shows it.
+
+    ``level`` is the colour: ok (before the first warning), warn (past it), risk (past the
+    second), breached; ``paused`` and ``met`` for clocks that do not run.
+    """
+
+    ticket_id: int
+    name: str
+    metric: str
+    level: str
+    text: str
+    due_at: datetime | None
+    breached_at: datetime | None
+    clock_state: str
+
+    @property
+    def label(self) -> str:
+        return "Response" if self.metric == MetricChoice.RESPONSE else "Resolution"
+
+    @property
+    def css_class(self) -> str:
+        return f"sla-badge sla-badge--{self.level}"
+
+
+def _remaining(instance: SlaInstance, calendar: Calendar, now: datetime) -> timedelta:
+    if instance.clock_state == ClockStateChoice.RUNNING and instance.due_at is not None:
+        return calendar.business_time_between(now, instance.due_at)
+    spent = timedelta(seconds=instance.elapsed_seconds)
+    return max(timedelta(0), timedelta(minutes=instance.target_minutes) - spent)
+
+
+def badge_for(instance: SlaInstance, now: datetime) -> Badge:
+    """The badge of one attached instance as of ``now`` (business time left on its calendar)."""
+    breached_at = instance.breached_at
+    if breached_at is None and instance.due_at is not None and instance.due_at < now:
+        breached_at = instance.due_at if instance.clock_state == ClockStateChoice.RUNNING else None
+    if instance.clock_state == ClockStateChoice.STOPPED:
+        level, text = (BREACHED, "breached") if breached_at else (MET, "met")
+    elif breached_at is not None and breached_at < now:
+        level, text = BREACHED, f"breached {format_duration(now - breached_at)} ago"
+    else:
+        calendar = instance.definition.calendar.to_engine(year=now.year)
+        left = format_duration(_remaining(instance, calendar, now))
+        if instance.clock_state == ClockStateChoice.PAUSED:
+            level, text = PAUSED, f"paused, {left} left"
+        else:
+            level = (
+                RISK
+                if instance.risk_at and instance.risk_at <= now
+                else WARN
+                if instance.warn_at and instance.warn_at <= now
+                else OK
+            )
+            text = f"{left} left"
+    return Badge(
+        ticket_id=instance.ticket_id,
+        name=instance.definition.name,
+        metric=instance.metric,
+        level=level,
+        text=text,
+        due_at=instance.due_at,
+        breached_at=breached_at,
+        clock_state=instance.clock_state,
+    )
+
+
+def sla_badges_for(
+    tickets: Iterable[Ticket | int], *, now: datetime | None = None
+) -> dict[int, list[Badge]]:
+    """Badges of the attached SLAs of many tickets, response first, in one query."""
+    now = now or timezone.now()
+    ids = [t if isinstance(t, int) else t.pk for t in tickets]
+    badges: dict[int, list[Badge]] = defaultdict(list)
+    if not ids:
+        return badges
+    instances = (
+        SlaInstance.objects.filter(ticket_id__in=ids, detached_at__isnull=True)
+        .select_related("definition__calendar")
+        .order_by("ticket_id", "-metric", "pk")
+    )
+    for instance in instances:
+        badges[instance.ticket_id].append(badge_for(instance, now))
+    return badges
+
+
+# --------------------------------------------------------------------------- explain
+
+
+@dataclass(frozen=True)
+class SpanView:
+    start: datetime
+    end: datetime
+    state: str
+    clock_state: str
+    priority: str
+    business_minutes: float
+
+
+@dataclass(frozen=True)
+class CycleView:
+    started_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+    result: SlaResult
+    spans: list[SpanView]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why an SLA of a ticket stands where it stands: figures, spans, earlier cycles."""
+
+    instance: SlaInstance
+    name: str
+    metric: str
+    is_ola: bool
+    calendar: Calendar
+    calendar_name: str
+    result: SlaResult
+    spans: list[SpanView]
+    previous_cycles: list[CycleView]
+
+    @property
+    def applies(self) -> bool:
+        return self.instance.detached_at is None
+
+    @property
+    def due_at_local(self) -> datetime | None:
+        due = self.result.due_at
+        return None if due is None else self.calendar.to_local(due)
+
+    @property
+    def warnings(self) -> list[tuple[int, datetime | None]]:
+        return sorted(self.result.warnings.items())
+
+
+def _state_label(slug: str) -> str:
+    return str(TicketState(slug).label) if slug in TicketState.values else slug
+
+
+def _spans(result: SlaResult) -> list[SpanView]:
+    return [
+        SpanView(
+            start=span.start,
+            end=span.end,
+            state=_state_label(span.state),
+            clock_state=str(span.clock_state),
+            priority=span.priority,
+            business_minutes=round(span.business_seconds / 60, 2),
+        )
+        for span in result.spans
+    ]
+
+
+def explain_ticket_slas(
+    ticket: Ticket, *, now: datetime | None = None, internal: bool = True
+) -> list[Explanation]:
+    """Every SLA of the ticket recomputed as of ``now`` with its timeline (two queries).
+
+    ``internal=False`` (requesters) keeps only the customer resolution SLAs that apply: no OLAs,
+    no response or detached ones.
+    """
+    now = now or timezone.now()
+    groups = SlaDefinition.assignment_groups.through.objects.filter(
+        sladefinition_id=OuterRef("definition_id")
+    )
+    instances = (
+        SlaInstance.objects.filter(ticket=ticket)
+        .select_related("definition__calendar")
+        .annotate(is_ola=Exists(groups))
+        .order_by("detached_at", "-metric", "pk")
+    )
+    if not internal:
+        instances = instances.filter(
+            metric=MetricChoice.RESOLUTION, detached_at__isnull=True, is_ola=False
+        )
+    rows = list(instances)
+    facts = load_facts([ticket.pk]).get(ticket.pk, []) if rows else []
+    explained = []
+    for instance in rows:
+        try:
+            result = evaluate_instance(instance, ticket, facts, now)
+        except ValueError:
+            continue
+        calendar = instance.definition.calendar.to_engine(year=now.year)
+        explained.append(
+            Explanation(
+                instance=instance,
+                name=instance.definition.name,
+                metric=instance.metric,
+                is_ola=bool(getattr(instance, "is_ola", False)),
+                calendar=calendar,
+                calendar_name=instance.definition.calendar.name,
+                result=result,
+                spans=_spans(result),
+                previous_cycles=[
+                    CycleView(
+                        started_at=cycle.started_at,
+                        ended_at=cycle.ended_at,
+                        ended_by=cycle.ended_by,
+                        result=cycle,
+                        spans=_spans(cycle),
+                    )
+                    for cycle in result.previous_cycles
+                ],
+            )
+        )
+    return explained
