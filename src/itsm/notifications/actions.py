@@ -18,7 +18,7 @@ from django.utils import timezone
 from itsm.core.errors import PermissionDenied
 from itsm.notifications.choices import OutboxStatus, TicketEvent
 from itsm.notifications.compose import compose, recipients_for, unique_people
-from itsm.notifications.models import OutboxMessage
+from itsm.notifications.models import OutboxAttachment, OutboxMessage
 from itsm.tickets.choices import JournalType
 from itsm.tickets.models import JournalEntry, Ticket
 
@@ -115,6 +115,35 @@ def notify_people(
         details=details,
         now=now,
     )
+
+
+def enqueue_email(
+    *,
+    to_email: str,
+    subject: str,
+    body: str,
+    event: str,
+    recipient: Any = None,
+    attachments: Iterable[tuple[str, str, bytes]] = (),
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Write one outbox row not tied to a ticket (a scheduled report), with attachments given
+    as (file name, content type, bytes)."""
+    now = now or timezone.now()
+    message = OutboxMessage.objects.create(
+        event=event,
+        recipient=recipient,
+        to_email=to_email,
+        subject=subject,
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    OutboxAttachment.objects.bulk_create(
+        OutboxAttachment(message=message, filename=name, content_type=kind, content=content)
+        for name, kind, content in attachments
+    )
+    return message
 
 
 @transaction.atomic(savepoint=False)

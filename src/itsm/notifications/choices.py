@@ -23,3 +23,4 @@ class TicketEvent(models.TextChoices):
     UPDATED = "updated", _("Details changed")
     ESCALATION = "escalation", _("Escalation")
     MAJOR_INCIDENT = "major_incident", _("Major incident")
+    SCHEDULED_REPORT = "scheduled_report", _("Scheduled report")

@@ -91,7 +91,7 @@ def _mark_sent(message: OutboxMessage) -> None:
 
 
 def _email(message: OutboxMessage, mail_connection: object) -> EmailMessage:
-    return EmailMessage(
+    email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -99,6 +99,9 @@ def _email(message: OutboxMessage, mail_connection: object) -> EmailMessage:
         headers=dict(message.headers),
         connection=mail_connection,
     )
+    for attachment in message.attachments.all():
+        email.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
+    return email
 
 
 def deliver_pending(*, now: datetime, limit: int = 100) -> int:

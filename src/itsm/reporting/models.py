@@ -1,0 +1,104 @@
+"""Reporting data: the per-ticket facts rollup and scheduled report subscriptions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core.models import TimeStampedModel
+
+
+class TicketFact(models.Model):
+    """What a ticket's journal says, rolled up once so reports need not read the journal.
+
+    The worker (and every report, before it reads) rebuilds the facts of tickets whose
+    ``version`` moved on since the fact was computed, so the rollup is incremental.
+    """
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="report_fact"
+    )
+    version = models.PositiveIntegerField(help_text=_("The ticket version these facts describe."))
+    source_updated_at = models.DateTimeField()
+    first_resolved_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    reassignment_count = models.PositiveIntegerField(default=0)
+    was_pending_user = models.BooleanField(default=False)
+    first_contact_resolution = models.BooleanField(default=False)
+    respond_seconds = models.FloatField(null=True, blank=True)
+    resolve_seconds = models.FloatField(null=True, blank=True)
+    resolve_business_seconds = models.FloatField(null=True, blank=True)
+    settled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the ticket last left the backlog (Resolved, Closed, Cancelled) for good."),
+    )
+    backlog_gaps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Earlier [left, returned) spans out of the backlog, for reopened tickets."),
+    )
+
+    class Meta:
+        verbose_name = _("ticket fact")
+        indexes = [
+            models.Index(fields=["source_updated_at"], name="fact_source_updated_idx"),
+            models.Index(fields=["settled_at"], name="fact_settled_idx"),
+            models.Index(
+                fields=["ticket"], condition=Q(settled_at__isnull=True), name="fact_active_idx"
+            ),
+            models.Index(fields=["first_resolved_at"], name="fact_first_resolved_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Facts of {self.ticket_id} v{self.version}"
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly (Mondays, the previous week)")
+    MONTHLY = "monthly", _("Monthly (the 1st, the previous month)")
+
+
+class ScheduledReport(TimeStampedModel):
+    """A subscription: a report with filters, mailed weekly or monthly to a group and/or addresses
+    (summary in the body, the XLSX attached) through the outbox."""
+
+    name = models.CharField(_("title"), max_length=200)
+    report = models.CharField(_("report"), max_length=50)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    group = models.ForeignKey(
+        "accounts.Group",
+        verbose_name=_("recipient group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    addresses = models.JSONField(_("recipient addresses"), default=list, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="scheduled_reports",
+        help_text=_("The manager whose visibility the report is computed with."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("scheduled report")
+        indexes = [
+            models.Index(
+                fields=["next_run_at"], condition=Q(is_active=True), name="scheduled_report_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
