@@ -216,3 +216,32 @@ def test_only_managers_override_priority_and_need_a_reason(
         "Board meeting in 1 h",
         {"override": True},
     )
+
+
+def test_every_journal_line_of_one_change_carries_the_version_it_produced(
+    create_ticket, requester, agent, service_desk
+):
+    ticket = create_ticket(requester=requester)
+    assert ticket.version == 1
+    assert set(JournalEntry.objects.filter(ticket=ticket).values_list("version", flat=True)) == {1}
+
+    do_assign_ticket(ticket, group=service_desk, assignee=agent, actor=agent, expected_version=1)
+
+    ticket.refresh_from_db()
+    assert ticket.version == 2
+    second = JournalEntry.objects.filter(ticket=ticket, version=2)
+    assert {e.field for e in second} == {"assignee", "state"}
+
+
+def test_stale_message_names_changes_written_before_the_save(
+    create_ticket, requester, agent, service_desk
+):
+    ticket = create_ticket(requester=requester)
+    do_assign_ticket(ticket, group=service_desk, assignee=agent, actor=agent, expected_version=1)
+
+    with pytest.raises(StaleVersion) as error:
+        do_set_impact_urgency(
+            ticket, impact="high", urgency="high", actor=agent, expected_version=1
+        )
+
+    assert "assignee: (empty) → Alice Agent" in error.value.detail

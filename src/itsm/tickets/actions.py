@@ -79,8 +79,10 @@ def lock_ticket(ticket: Ticket, *, expected_version: int | None) -> Ticket:
 
 
 def save_ticket(ticket: Ticket, fields: Iterable[str]) -> None:
-    """Save the given fields and bump the version: every change is visible to concurrent readers."""
-    ticket.version += 1
+    """Save the given fields and bump the version, once per change however often it saves."""
+    if ticket.journal_version() != ticket.version:
+        ticket.version += 1
+        ticket.mark_version_bumped()
     ticket.save(update_fields=sorted({*fields, "version", "updated_at"}))
 
 

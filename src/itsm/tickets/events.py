@@ -29,7 +29,7 @@ def _entry(
         actor=actor,
         created_at=at or timezone.now(),
         is_internal=is_internal,
-        version=ticket.version,
+        version=ticket.journal_version(),
         **values,
     )
 

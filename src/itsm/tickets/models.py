@@ -165,6 +165,15 @@ class Ticket(TimeStampedModel):
         """Still being worked on (not Resolved, Closed or Cancelled)."""
         return self.state not in {"resolved", "closed", "cancelled"}
 
+    def journal_version(self) -> int:
+        """The version the change in progress produces. Every journal line of one change carries
+        it, whether written before or after the row is saved, so "what changed since version N"
+        is exactly the lines with a higher version."""
+        return self.version if getattr(self, "_version_bumped", False) else self.version + 1
+
+    def mark_version_bumped(self) -> None:
+        self._version_bumped = True
+
 
 class JournalEntry(models.Model):
     """One line of a ticket's history: a field change, a public comment, an internal work note,

@@ -115,6 +115,8 @@ def do_create_ticket(
         channel=channel,
         opened_at=now,
     )
+    # Creating is the change that produces version 1: routing and journal lines belong to it.
+    ticket.mark_version_bumped()
     opened_via = Channel(channel).label
     system_event(
         ticket,
