@@ -1,0 +1,239 @@
+"""`python -m bench`: load (or reuse) the data set, measure the baselines and the scenarios
+against the production server, and write the results under bench/results/."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import options as bench_options
+from bench.environment import ensure_postgresql_database, server_environment, setup
+from bench.options import VAR_DIR, Options
+
+TITLES = {
+    "L1": "INSERT+COMMIT loop",
+    "L2": "primary-key SELECT loop",
+    "S1": "create incident (API)",
+    "S2": "agent queue (HTML)",
+    "S3": "API ticket list",
+    "S4": "full-text search",
+    "S5": "ticket page, 50 journal entries",
+    "S6": "reports",
+    "S7": "SLA sweep",
+    "S8": "mixed workload",
+}
+
+
+def quiet_client_logs() -> None:
+    import logging
+
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def prepare_dataset(options: Options) -> dict[str, Any]:
+    from django.core.management import call_command
+    from django.db import connections
+
+    from bench import dataset
+
+    meta = dataset.read_meta()
+    if not options.regenerate and dataset.matches(meta, options.scale):
+        say(f"Data set of {options.scale:,} tickets found: reused.")
+        return {
+            "tickets": int(meta.get("tickets", 0)),
+            "journal_entries": int(meta.get("journal_entries", 0)),
+            "sla_instances": int(meta.get("sla_instances", 0)),
+            "seconds": float(meta.get("seconds", 0)),
+            "per_second": float(meta.get("per_second", 0)),
+            "reused": True,
+        }
+    say(f"Building a data set of {options.scale:,} tickets (a different one was there).")
+    connections.close_all()
+    if options.is_postgresql:
+        ensure_postgresql_database(options.database_url, recreate=True)
+    else:
+        path = options.database_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    call_command("migrate", verbosity=0, interactive=False)
+    report = dataset.generate(options.scale, progress=say)
+    dataset.read_meta()
+    dataset.write_meta(
+        {
+            "scale": str(options.scale),
+            "version": dataset.GENERATOR_VERSION,
+            "tickets": str(report.tickets),
+            "journal_entries": str(report.journal_entries),
+            "sla_instances": str(report.sla_instances),
+            "seconds": f"{report.seconds:.2f}",
+            "per_second": f"{report.per_second:.0f}",
+        }
+    )
+    say(
+        f"Loaded {report.tickets:,} tickets and {report.journal_entries:,} journal entries in "
+        f"{report.seconds:.1f} s ({report.per_second:,.0f} tickets/s)."
+    )
+    return {
+        "tickets": report.tickets,
+        "journal_entries": report.journal_entries,
+        "sla_instances": report.sla_instances,
+        "seconds": round(report.seconds, 2),
+        "per_second": round(report.per_second),
+        "reused": False,
+    }
+
+
+def _not_available(reason: str) -> dict[str, Any]:
+    return {"status": "not available", "reason": reason}
+
+
+def run_baselines(options: Options, fx: Any, results: dict[str, Any]) -> None:
+    from bench import baselines
+
+    for name, kind in (("L1", "insert"), ("L2", "select")):
+        if not options.wants(name):
+            continue
+        say(f"{name} {TITLES[name]} at concurrency {options.concurrency}…")
+        figures = baselines.measure(
+            options.database_url,
+            kind,
+            concurrency=options.concurrency,
+            duration=options.duration,
+            max_id=fx.max_ticket_id,
+        )
+        results[name] = {"status": "ok", "title": TITLES[name], **figures}
+        say(f"  {figures['ops_per_s']:,} ops/s, p95 {figures['p95_ms']} ms")
+
+
+def run_server_scenarios(options: Options, fx: Any, base_url: str, results: dict[str, Any]) -> None:
+    from bench import scenarios
+
+    warm = 0.5 if options.smoke else 3.0
+    read = options.read_concurrency
+    plans: dict[str, Any] = {
+        "S1": lambda: scenarios.s1(fx, options.concurrency),
+        "S2": lambda: scenarios.s2(fx, read),
+        "S3": lambda: scenarios.s3(fx, read),
+        "S4": lambda: scenarios.s4(fx, read),
+        "S5": lambda: scenarios.s5(fx, read),
+        "S6": lambda: scenarios.s6(fx, 2, fx.manager),
+    }
+    for name, plan in plans.items():
+        if not options.wants(name):
+            continue
+        say(f"{name} {TITLES[name]}…")
+        try:
+            users = plan()
+        except scenarios.NotAvailable as why:
+            results[name] = {"title": TITLES[name], **_not_available(str(why))}
+            say(f"  not available: {why}")
+            continue
+        figures = scenarios.measure(base_url, users, options.duration, warm=warm)
+        results[name] = {"status": "ok", "title": TITLES[name], **figures}
+        say(
+            f"  {figures['req_per_s']:,} req/s, p50 {figures['p50_ms']} ms, "
+            f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, {figures['errors']} errors"
+        )
+    if options.wants("S8"):
+        say(
+            f"S8 {TITLES['S8']}: {len(fx.agents)} agents, {options.arrivals_per_second}/s arrivals…"
+        )
+        users, arrivals = scenarios.s8(fx)
+        figures = scenarios.measure(
+            base_url,
+            users,
+            options.duration,
+            warm=warm,
+            arrivals=(arrivals, options.arrivals_per_second),
+        )
+        results["S8"] = {"status": "ok", "title": TITLES["S8"], **figures}
+        for action, sub in figures.get("actions", {}).items():
+            say(f"  {action:<16} p95 {sub['p95_ms']} ms ({sub['requests']} requests)")
+
+
+def run_sla_sweep(options: Options, results: dict[str, Any]) -> None:
+    """After the server stopped, so the sweep has the machine to itself (as a worker would)."""
+    from bench import scenarios
+
+    if not options.wants("S7"):
+        return
+    crossing = 200 if options.smoke else 5000
+    say(f"S7 {TITLES['S7']}: {crossing:,} instances crossing a threshold…")
+    try:
+        figures = scenarios.s7(crossing)
+    except scenarios.NotAvailable as why:
+        results["S7"] = {"title": TITLES["S7"], **_not_available(str(why))}
+        say(f"  not available: {why}")
+        return
+    results["S7"] = {"status": "ok", "title": TITLES["S7"], **figures}
+    say(
+        f"  {figures['open_instances']:,} open instances; first sweep {figures['first_sweep_s']} s "
+        f"({figures['first_sweep_fired']:,} fired), second {figures['second_sweep_s']} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = bench_options.parse(argv)
+    started = time.perf_counter()
+    env = server_environment(options)
+    say(f"Benchmark database: {options.database_url}")
+    setup(options, env, recreate=False)
+    quiet_client_logs()
+
+    from bench import dataset, fixtures, report
+    from bench.server import Server
+
+    data = prepare_dataset(options)
+    facts = report.machine_facts(report.database_version())
+    fx = fixtures.prepare(options.agents, dataset.s5_numbers())
+    results: dict[str, Any] = {}
+    run_baselines(options, fx, results)
+    server_wanted = any(options.wants(s) for s in ("S1", "S2", "S3", "S4", "S5", "S6", "S8"))
+    if server_wanted:
+        say(f"Starting itsm serve on 127.0.0.1:{options.port} with {options.workers} web workers…")
+        log = VAR_DIR / "server.log"
+        with Server(env, options.port, options.workers, log) as server:
+            run_server_scenarios(options, fx, server.base_url, results)
+            memory = server.memory()
+        web = [m.peak_rss_mb for m in memory if m.role == "web worker"]
+        results["memory"] = {
+            "status": "ok",
+            "processes": [vars(m) for m in memory],
+            "web_worker_peak_mb": round(max(web), 1) if web else None,
+        }
+    run_sla_sweep(options, results)
+    if results.get("S1", {}).get("status") == "ok" and results.get("L1", {}).get("status") == "ok":
+        l1 = results["L1"]["ops_per_s"]
+        results["S1/L1"] = {"ratio": round(results["S1"]["req_per_s"] / l1, 3) if l1 else None}
+    run = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "scale": options.scale,
+        "smoke": options.smoke,
+        "duration_s": options.duration,
+        "web_workers": options.workers,
+        "machine": facts,
+        "dataset": data,
+        "results": results,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    run["budget"] = report.budget(results)
+    json_path, md_path = report.write(run, options.results_dir)
+    say(report.markdown(run))
+    say(f"Results: {json_path} and {md_path} ({run['wall_seconds']} s in all).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
