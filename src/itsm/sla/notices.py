@@ -15,13 +15,16 @@ SLA_WARNING_EVENT = "sla_warning"
 SLA_BREACH_EVENT = "sla_breach"
 
 
-def format_duration(amount: timedelta) -> str:
-    """``2d 3h``, ``3h 20m``, ``45m``, ``< 1m``: short durations for badges and messages."""
+def format_duration(amount: timedelta, *, days: bool = True) -> str:
+    """``2d 3h``, ``3h 20m``, ``45m``, ``< 1m``: short durations for badges and messages.
+
+    ``days=False`` for business time, where a "day" of 24 hours would mislead: ``51h 20m``.
+    """
     minutes = int(abs(amount).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
+    whole_days, rest = divmod(minutes, 24 * 60) if days else (0, minutes)
     hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
+    if whole_days:
+        return f"{whole_days}d {hours}h" if hours else f"{whole_days}d"
     if hours:
         return f"{hours}h {mins}m" if mins else f"{hours}h"
     return f"{mins}m" if mins else "< 1m"
@@ -34,7 +37,7 @@ def _metric_label(instance: SlaInstance) -> str:
 def threshold_text(instance: SlaInstance, kind: str, percent: int | None) -> str:
     """``Resolution SLA “P2–P5 resolution” reached 75 % of its 8h target (due …)``."""
     name = f"{_metric_label(instance)} SLA “{instance.definition.name}”"
-    target = format_duration(timedelta(minutes=instance.target_minutes))
+    target = format_duration(timedelta(minutes=instance.target_minutes), days=False)
     if kind == "breach":
         when = instance.breached_at.isoformat() if instance.breached_at else "now"
         return f"{name} breached: its {target} target ({instance.priority}) ran out at {when}."

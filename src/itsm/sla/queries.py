@@ -73,7 +73,7 @@ def badge_for(instance: SlaInstance, now: datetime) -> Badge:
         level, text = BREACHED, f"breached {format_duration(now - breached_at)} ago"
     else:
         calendar = instance.definition.calendar.to_engine(year=now.year)
-        left = format_duration(_remaining(instance, calendar, now))
+        left = format_duration(_remaining(instance, calendar, now), days=False)
         if instance.clock_state == ClockStateChoice.PAUSED:
             level, text = PAUSED, f"paused, {left} left"
         else:

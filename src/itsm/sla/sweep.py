@@ -70,9 +70,9 @@ def _due_rows(
     if cursor is not None:
         at, pk = cursor
         due = due.filter(next_event_at__gte=at).exclude(next_event_at=at, pk__lte=pk)
-    return list(
-        due.order_by("next_event_at", "id").values_list("id", "next_event_at", "ticket_id")[:size]
-    )
+    rows = due.order_by("next_event_at", "id").values_list("id", "next_event_at", "ticket_id")
+    # next_event_at is never null here: the filter above compares it.
+    return [(pk, at, ticket_id) for pk, at, ticket_id in rows[:size] if at is not None]
 
 
 def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
