@@ -147,7 +147,26 @@ class SlaDefinitionForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = SlaDefinition
-        fields = "__all__"
+        fields = [
+            "name",
+            "is_active",
+            "metric",
+            "calendar",
+            "targets_minutes",
+            "start",
+            "pause_states",
+            "stop_states",
+            "stop_on_first_response",
+            "priority_change",
+            "reopen",
+            "warning_thresholds",
+            "kinds",
+            "priorities",
+            "services",
+            "categories",
+            "organizations",
+            "assignment_groups",
+        ]
 
 
 @admin.register(SlaDefinition)
