@@ -48,7 +48,9 @@ def test_demo_if_empty_loads_nothing_when_tickets_exist(create_ticket, requester
 
 def test_token_create_prints_a_secret_that_authenticates(agent):
     out = StringIO()
-    call_command("token", "create", agent.email, "--name", "monitoring", stdout=out, stderr=StringIO())
+    call_command(
+        "token", "create", agent.email, "--name", "monitoring", stdout=out, stderr=StringIO()
+    )
     secret = out.getvalue().strip()
 
     token = ApiToken.objects.get(user=agent)

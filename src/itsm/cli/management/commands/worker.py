@@ -22,7 +22,12 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
-from django.utils.module_loading import import_string
+
+from itsm.api.idempotency import prune_idempotency_records
+from itsm.incidents.actions import sweep_auto_close
+from itsm.notifications.delivery import deliver_pending
+from itsm.rules.escalation import sweep_escalations
+from itsm.sla.sweep import sweep_sla_thresholds
 
 logger = logging.getLogger("itsm.worker")
 
@@ -30,10 +35,9 @@ logger = logging.getLogger("itsm.worker")
 @dataclass
 class PeriodicJob:
     name: str
-    path: str
+    run: Callable[..., int]
     every_seconds: float
     last_run: float = field(default=0.0)
-    run: Callable[..., int] | None = None
 
     def due(self, clock: float) -> bool:
         return clock - self.last_run >= self.every_seconds
@@ -41,17 +45,16 @@ class PeriodicJob:
 
 def periodic_jobs() -> list[PeriodicJob]:
     return [
-        PeriodicJob("outbox", "itsm.notifications.delivery.deliver_pending", 2),
-        PeriodicJob("sla", "itsm.sla.sweep.sweep_sla_thresholds", settings.ITSM_SLA_SWEEP_SECONDS),
-        PeriodicJob("escalations", "itsm.rules.escalation.sweep_escalations", 30),
-        PeriodicJob("auto_close", "itsm.incidents.actions.sweep_auto_close", 300),
+        PeriodicJob("outbox", deliver_pending, 2),
+        PeriodicJob("sla", sweep_sla_thresholds, settings.ITSM_SLA_SWEEP_SECONDS),
+        PeriodicJob("escalations", sweep_escalations, 30),
+        PeriodicJob("auto_close", sweep_auto_close, 300),
+        PeriodicJob("idempotency_keys", prune_idempotency_records, 3600),
     ]
 
 
 def run_job(job: PeriodicJob, now: datetime) -> int:
     """Run one sweep; an error is logged and retried next time, never kills the worker."""
-    if job.run is None:
-        job.run = import_string(job.path)
     try:
         return job.run(now=now)
     except Exception:
@@ -86,8 +89,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = periodic_jobs()
-        for job in jobs:
-            job.run = import_string(job.path)
         worker_id = f"worker-{get_random_string(8)}"
         stopping = False
 
