@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("portal/", include("itsm.portal.urls")),
+    path("reports/", include("itsm.reports.urls")),
     path("", include("itsm.workspace.urls")),
 ]

@@ -20,3 +20,6 @@ def register(api: NinjaAPI) -> None:
 
     api.add_router("/incidents", incidents.router, tags=["Incidents"])
     api.add_router("/rules", rules.router, tags=["Rules"])
+    from itsm.api import reports
+
+    api.add_router("/reports", reports.router, tags=["Reports"])
