@@ -67,7 +67,7 @@ def hold_reason_of(ticket: Ticket) -> str:
     return entry.body if entry is not None else ""
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_open_incident(
     *,
     title: str,
@@ -108,7 +108,7 @@ def do_open_incident(
     return ticket
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_transition_incident(
     ticket: Ticket,
     to_state: str,
@@ -189,7 +189,7 @@ def _major_team() -> list[User]:
     )
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_propose_major_incident(
     ticket: Ticket, *, reason: str, actor: User, now: datetime | None = None
 ) -> Incident:
@@ -230,7 +230,7 @@ def do_propose_major_incident(
     return incident
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_flag_major_incident(
     ticket: Ticket,
     *,
@@ -286,7 +286,7 @@ def do_flag_major_incident(
     return incident
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_attach_to_major_incident(
     child: Ticket, *, major: Ticket, actor: User, now: datetime | None = None
 ) -> Ticket:
@@ -334,7 +334,7 @@ def do_attach_to_major_incident(
     return locked
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_update_incident(
     ticket: Ticket,
     *,

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_POST
 
 from itsm.accounts.models import User
 from itsm.core.errors import ActionError, InvalidInput, NotFound
+from itsm.incidents.actions import do_confirm_resolution, do_open_incident, do_transition_incident
 from itsm.portal.forms import PortalReplyForm, ReopenForm, ReportIssueForm
-from itsm.taxonomy.choices import TicketKind
 from itsm.tickets.choices import INACTIVE_STATES, JournalType, TicketState
 from itsm.tickets.models import Attachment, JournalEntry, Ticket
 from itsm.tickets.querysets import access_attachment, access_ticket_by_number
 from itsm.tickets.transitions import allowed_transitions
-from itsm.workflow.actions import do_add_comment, do_create_ticket, do_transition_ticket
+from itsm.workflow.actions import do_add_comment
 
 PAGE_SIZE = 25
 
@@ -67,8 +67,7 @@ def report(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                ticket = do_create_ticket(
-                    kind=TicketKind.INCIDENT,
+                ticket = do_open_incident(
                     title=data["title"],
                     description=data["description"],
                     requester=user,
@@ -205,7 +204,7 @@ def close(request: HttpRequest, number: str) -> HttpResponse:
     """“It's fixed, close it”: the requester confirms the resolution."""
     ticket = _ticket(request, number)
     try:
-        do_transition_ticket(ticket, TicketState.CLOSED, actor=_user(request))
+        do_confirm_resolution(ticket, actor=_user(request))
     except ActionError as error:
         messages.error(request, error.detail)
     else:
@@ -225,7 +224,7 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         try:
             with transaction.atomic():
-                ticket = do_transition_ticket(
+                ticket = do_transition_incident(
                     ticket,
                     TicketState.IN_PROGRESS,
                     actor=user,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from itsm.accounts.models import User
-from itsm.taxonomy.choices import Priority, TicketKind
+from itsm.taxonomy.choices import TicketKind
 from itsm.tickets.choices import INACTIVE_STATES
 from itsm.tickets.models import Ticket
 from itsm.tickets.querysets import TicketQuerySet
@@ -33,8 +33,8 @@ def open_tickets(user: User) -> TicketQuerySet:
 
 
 def major_incidents_q() -> Q:
-    """Major incidents in progress: open P1 incidents (the incident practice may flag more)."""
-    return Q(kind=TicketKind.INCIDENT, priority=Priority.P1)
+    """Major incidents: incidents a manager flagged as major (Incident Management)."""
+    return Q(kind=TicketKind.INCIDENT, incident__is_major=True)
 
 
 def queue_url(**filters: Any) -> str:

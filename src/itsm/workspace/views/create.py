@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from itsm.accounts.models import User
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.errors import ActionError
+from itsm.incidents.actions import do_open_incident
 from itsm.taxonomy.choices import DEFAULT_MATRIX, TicketKind
 from itsm.taxonomy.models import Category, PriorityMatrixEntry
-from itsm.workflow.actions import do_create_ticket
 from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.forms import CreateIncidentForm
 from itsm.workspace.views.common import current_user
@@ -106,8 +106,7 @@ def create_incident(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                ticket = do_create_ticket(
-                    kind=TicketKind.INCIDENT,
+                ticket = do_open_incident(
                     title=data["title"],
                     description=data["description"],
                     requester=data["requester"],

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from itsm.core.errors import ActionError
-from itsm.tickets.actions import do_set_parent_ticket
+from itsm.incidents.actions import do_attach_to_major_incident, do_transition_incident
 from itsm.tickets.models import Ticket
 from itsm.tickets.querysets import access_ticket_by_number
-from itsm.workflow.actions import do_assign_ticket, do_transition_ticket
+from itsm.workflow.actions import do_assign_ticket
 from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.actions import do_delete_view, do_save_view
 from itsm.workspace.forms import BULK_ASSIGN, BULK_MAJOR, BULK_STATE, BulkForm, SaveViewForm
@@ -175,7 +175,7 @@ def _bulk_one(form: BulkForm, ticket: Ticket, user: Any, major: Ticket | None) -
             actor=user,
         )
     elif operation == BULK_STATE:
-        do_transition_ticket(
+        do_transition_incident(
             ticket,
             data["to_state"],
             actor=user,
@@ -184,7 +184,7 @@ def _bulk_one(form: BulkForm, ticket: Ticket, user: Any, major: Ticket | None) -
             resolution_notes=data["resolution_notes"],
         )
     elif operation == BULK_MAJOR and major is not None:
-        do_set_parent_ticket(ticket, parent=major, actor=user)
+        do_attach_to_major_incident(ticket, major=major, actor=user)
 
 
 @agent_required

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from itsm.accounts.models import User
 from itsm.core.errors import ActionError, NotFound, StaleVersion
+from itsm.incidents.actions import do_transition_incident
 from itsm.tickets.actions import (
     describe_changes_since,
     do_add_watcher,
@@ -38,7 +39,6 @@ from itsm.workflow.actions import (
     do_categorise_ticket,
     do_edit_ticket_details,
     do_set_impact_urgency,
-    do_transition_ticket,
 )
 from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.forms import DetailsForm, LinkForm, ReplyForm, TransitionForm, WatcherForm
@@ -338,7 +338,7 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
         )
     data = form.cleaned_data
     try:
-        do_transition_ticket(
+        do_transition_incident(
             ticket,
             data["to_state"],
             actor=user,
