@@ -157,9 +157,7 @@ def week(
     )
     _resolve(Ticket.objects.get(pk=t3.pk), alice, "2025-03-26 15:30")
 
-    t4 = incident(
-        "VPN slow", "2025-03-26 00:30", category=network_cat, service=vpn, impact="high"
-    )
+    t4 = incident("VPN slow", "2025-03-26 00:30", category=network_cat, service=vpn, impact="high")
     do_assign_ticket(t4, group=service_desk, assignee=alice, actor=alice, now=b("2025-03-26 00:40"))
     do_assign_ticket(t4, group=other_team, assignee=nick, actor=alice, now=b("2025-03-26 08:00"))
     _answer(t4, nick, "2025-03-26 09:15")
@@ -178,7 +176,11 @@ def week(
     )
     do_assign_ticket(t6, group=other_team, assignee=nick, actor=nick, now=b("2025-03-27 09:05"))
     do_flag_major_incident(
-        t6, manager=manager, reason="Nobody can work remotely.", actor=manager, now=b("2025-03-27 09:10")
+        t6,
+        manager=manager,
+        reason="Nobody can work remotely.",
+        actor=manager,
+        now=b("2025-03-27 09:10"),
     )
     _answer(t6, nick, "2025-03-27 10:00")
     _answer(t6, nick, "2025-03-28 09:00", internal=True)
@@ -190,7 +192,17 @@ def week(
 
     t8 = incident("Old request for a monitor arm", "2025-02-20 10:00")
     t9 = incident("Confidential HR matter", "2025-03-24 09:30", category=hr)
-    tickets = {"T1": t1, "T2": t2, "T3": t3, "T4": t4, "T5": t5, "T6": t6, "T7": t7, "T8": t8, "T9": t9}
+    tickets = {
+        "T1": t1,
+        "T2": t2,
+        "T3": t3,
+        "T4": t4,
+        "T5": t5,
+        "T6": t6,
+        "T7": t7,
+        "T8": t8,
+        "T9": t9,
+    }
     return Week(
         tickets={k: Ticket.objects.get(pk=v.pk) for k, v in tickets.items()},
         sd=service_desk,

@@ -41,7 +41,8 @@ def test_facts_fold_the_journal(week: Week) -> None:
     assert facts["T5"].resolve_seconds == 5 * 3600  # across the DST change: 5 real hours
     assert facts["T5"].resolve_business_seconds == 0
     assert facts["T3"].resolve_business_seconds == 17.5 * 3600
-    assert facts["T7"].settled_at is not None and facts["T8"].settled_at is None
+    assert facts["T7"].settled_at is not None
+    assert facts["T8"].settled_at is None
 
 
 def test_volume_per_day_in_local_time(week: Week) -> None:
@@ -62,7 +63,8 @@ def test_volume_per_day_in_local_time(week: Week) -> None:
 def test_volume_in_utc_puts_the_midnight_ticket_on_tuesday(week: Week) -> None:
     report = run("volume", week.manager, tz="UTC")
     days = {r["period"]: r["created"] for r in report.rows}
-    assert days["2025-03-25"] == 1 and days["2025-03-26"] == 0
+    assert days["2025-03-25"] == 1
+    assert days["2025-03-26"] == 0
 
 
 def test_volume_per_week_and_month(week: Week) -> None:
@@ -86,7 +88,8 @@ def test_backlog_and_ageing_at_the_end_of_the_week(week: Week) -> None:
         "7–30 d": 0,
         ">30 d": 1,
     }
-    assert ages["3–7 d"]["P1"] == 1 and ages[">30 d"]["P3"] == 1
+    assert ages["3–7 d"]["P1"] == 1
+    assert ages[">30 d"]["P3"] == 1
     assert summary(report)["Backlog"] == 2
     assert summary(report)["Backlog at"] == "2025-03-31T00:00:00+02:00"
 
@@ -94,10 +97,12 @@ def test_backlog_and_ageing_at_the_end_of_the_week(week: Week) -> None:
 def test_backlog_at_a_past_date_leaves_out_the_resolved_ticket_reopened_later(week: Week) -> None:
     monday = rows_by(run("backlog", week.manager, at="2025-03-24"), "age")
     # T3 (Pending User) and T8; T2 was Resolved that night, reopened on Tuesday.
-    assert monday["<1 d"]["total"] == 1 and monday[">30 d"]["total"] == 1
+    assert monday["<1 d"]["total"] == 1
+    assert monday[">30 d"]["total"] == 1
     assert sum(r["total"] for r in monday.values()) == 2
     tuesday = rows_by(run("backlog", week.manager, at="2025-03-25"), "age")
-    assert tuesday["1–3 d"]["total"] == 1 and tuesday[">30 d"]["total"] == 1
+    assert tuesday["1–3 d"]["total"] == 1
+    assert tuesday[">30 d"]["total"] == 1
 
 
 def test_mean_time_to_acknowledge(week: Week) -> None:
@@ -123,7 +128,8 @@ def test_mean_time_to_resolve_wall_and_business(week: Week) -> None:
         "business_p90": 13.7,
     }
     assert (rows["P2 High"]["wall_mean"], rows["P2 High"]["business_mean"]) == (9.5, 1.0)
-    assert rows["P1 Critical"]["count"] == 0 and rows["P1 Critical"]["wall_mean"] is None
+    assert rows["P1 Critical"]["count"] == 0
+    assert rows["P1 Critical"]["wall_mean"] is None
 
 
 def test_sla_compliance_by_priority(week: Week) -> None:
@@ -153,7 +159,8 @@ def test_sla_compliance_by_group_and_service(week: Week) -> None:
     assert groups["Network Team"]["response_breached"] == 1  # T6
     assert groups["Service Desk"]["resolution_pct"] == 100.0
     services = rows_by(run("sla_compliance", week.manager, by="service"), "service")
-    assert services["VPN"]["resolution_met"] == 1 and services["VPN"]["resolution_breached"] == 1
+    assert services["VPN"]["resolution_met"] == 1
+    assert services["VPN"]["resolution_breached"] == 1
     assert services["Email"]["response_met"] == 2
 
 
@@ -249,9 +256,7 @@ def test_filters_narrow_every_report(week: Week) -> None:
     org = week.requester.organization
     assert org is not None
     assert summary(run("volume", week.manager, organization=org.name))["Created"] == 7
-    assert summary(run("time_to_resolve", week.manager, group="Network Team"))[
-        "Resolved"
-    ] == 1
+    assert summary(run("time_to_resolve", week.manager, group="Network Team"))["Resolved"] == 1
 
 
 def test_visibility_restricted_category_and_requesters(week: Week) -> None:

@@ -67,11 +67,14 @@ def test_page_table_matches_the_engine(week: Week) -> None:
     response = client_for(week.manager).get(
         reverse("reports:report", args=["time_to_resolve"]), WEEK
     )
-    assert response.context["rows"] == run_report(
-        "time_to_resolve", week.manager, WEEK, now=NOW
-    ).table() or response.context["rows"]
+    assert (
+        response.context["rows"]
+        == run_report("time_to_resolve", week.manager, WEEK, now=NOW).table()
+        or response.context["rows"]
+    )
     html = response.content.decode()
-    assert "<td>39.3</td>" in html and "<td>13.7</td>" in html
+    assert "<td>39.3</td>" in html
+    assert "<td>13.7</td>" in html
 
 
 def test_bad_filter_on_the_page_is_shown_on_its_field(week: Week) -> None:
@@ -100,9 +103,7 @@ def test_xlsx_export_reads_back_as_the_page_shows(week: Week) -> None:
 
 
 def test_csv_export(week: Week) -> None:
-    response = client_for(week.manager).get(
-        reverse("reports:export", args=["volume", "csv"]), WEEK
-    )
+    response = client_for(week.manager).get(reverse("reports:export", args=["volume", "csv"]), WEEK)
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["Day", "Created", "Resolved", "Closed"]
     assert rows[1] == ["2025-03-24", "4", "1", "0"]

@@ -8,7 +8,7 @@ import email.policy
 import io
 import socket
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -60,14 +60,16 @@ def smtp(settings: Any) -> Iterator[Sink]:
 def test_run_times_and_periods() -> None:
     assert next_run_after("weekly", SUBSCRIBED, BERLIN) == MONDAY_RUN
     assert next_run_after("weekly", MONDAY_RUN, BERLIN) == datetime(2025, 4, 7, 7, 0, tzinfo=BERLIN)
-    assert next_run_after("monthly", SUBSCRIBED, BERLIN) == datetime(2025, 4, 1, 7, 0, tzinfo=BERLIN)
+    assert next_run_after("monthly", SUBSCRIBED, BERLIN) == datetime(
+        2025, 4, 1, 7, 0, tzinfo=BERLIN
+    )
     assert covered_period("weekly", MONDAY_RUN, BERLIN) == (
-        datetime(2025, 3, 24).date(),
-        datetime(2025, 3, 30).date(),
+        date(2025, 3, 24),
+        date(2025, 3, 30),
     )
     assert covered_period("monthly", datetime(2025, 4, 1, 7, 0, tzinfo=BERLIN), BERLIN) == (
-        datetime(2025, 3, 1).date(),
-        datetime(2025, 3, 31).date(),
+        date(2025, 3, 1),
+        date(2025, 3, 31),
     )
 
 
@@ -164,7 +166,8 @@ def test_manager_subscribes_on_the_page(week: Week) -> None:
     )
     assert response.status_code == 302
     schedule = ScheduledReport.objects.get(name="Monthly volume")
-    assert schedule.filters == {"priority": "P1"} and schedule.owner == week.manager
+    assert schedule.filters == {"priority": "P1"}
+    assert schedule.owner == week.manager
     listing = client.get(reverse("reports:schedules"))
     assert "Monthly volume" in listing.content.decode()
     bad = client.post(

@@ -89,7 +89,10 @@ def list_reports(request: HttpRequest) -> list[ReportInfoOut]:
             name=spec.name,
             title=spec.title,
             summary=spec.summary,
-            params=[ReportParamOut(name=p.name, label=p.label, options=list(p.options)) for p in spec.params],
+            params=[
+                ReportParamOut(name=p.name, label=p.label, options=list(p.options))
+                for p in spec.params
+            ],
         )
         for spec in REPORTS.values()
     ]

@@ -44,11 +44,15 @@ def _clean_filters(report: str, filters: Mapping[str, Any]) -> dict[str, str]:
     report's own parameters; validate them by parsing."""
     spec = report_spec(report)
     allowed = (set(FILTER_KEYS) - {"from", "to"}) | {p.name for p in spec.params if p.options}
-    cleaned = {k: str(v).strip() for k, v in filters.items() if k in allowed and str(v or "").strip()}
+    cleaned = {
+        k: str(v).strip() for k, v in filters.items() if k in allowed and str(v or "").strip()
+    }
     parse_filters(cleaned)
     for param in spec.params:
         if param.name in cleaned and param.options and cleaned[param.name] not in param.options:
-            raise InvalidInput(param.name, f"{param.label} must be one of {', '.join(param.options)}.")
+            raise InvalidInput(
+                param.name, f"{param.label} must be one of {', '.join(param.options)}."
+            )
     return cleaned
 
 

@@ -73,7 +73,9 @@ REPORTS: dict[str, ReportSpec] = {
             metrics.sla_compliance,
             (Param("by", "By", ("priority", "group", "service")),),
         ),
-        ReportSpec("breaches", "SLA breaches", "Every target breached in the range.", metrics.breaches),
+        ReportSpec(
+            "breaches", "SLA breaches", "Every target breached in the range.", metrics.breaches
+        ),
         ReportSpec(
             "first_contact_resolution",
             "First contact resolution",

@@ -79,12 +79,15 @@ def to_table(report: Report) -> str:
     lines.append("")
     header = [c.label for c in report.columns]
     body = [[_text(v) for v in row] for row in report.table()]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)
+    ]
     numeric = [c.type in {"int", "hours", "percent", "float"} for c in report.columns]
 
     def fmt(values: list[str]) -> str:
         return "  ".join(
-            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
         ).rstrip()
 
     lines.append(fmt(header))

@@ -143,7 +143,9 @@ def build_fact(ticket: Ticket, entries: Sequence[JournalEntry], calendar: Calend
         fact.respond_seconds = (ticket.first_responded_at - ticket.opened_at).total_seconds()
     if resolved is not None:
         fact.resolve_seconds = (resolved - ticket.opened_at).total_seconds()
-        fact.resolve_business_seconds = calendar.business_seconds_between(ticket.opened_at, resolved)
+        fact.resolve_business_seconds = calendar.business_seconds_between(
+            ticket.opened_at, resolved
+        )
     return fact
 
 
@@ -165,9 +167,7 @@ def rebuild_facts(ticket_ids: Sequence[int]) -> int:
     journals = _load_journals(ticket_ids)
     calendars = _resolution_calendars(ticket_ids)
     fallback = default_business_calendar()
-    facts = [
-        build_fact(t, journals.get(t.pk, []), calendars.get(t.pk, fallback)) for t in tickets
-    ]
+    facts = [build_fact(t, journals.get(t.pk, []), calendars.get(t.pk, fallback)) for t in tickets]
     update_fields = [f.name for f in TicketFact._meta.concrete_fields if not f.primary_key]
     with transaction.atomic():
         TicketFact.objects.bulk_create(

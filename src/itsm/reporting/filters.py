@@ -23,7 +23,17 @@ from itsm.tickets.models import Ticket
 #: The longest range a report takes (about ten years of days).
 MAX_RANGE_DAYS = 3700
 DEFAULT_RANGE_DAYS = 30
-FILTER_KEYS = ("from", "to", "tz", "kind", "group", "service", "category", "priority", "organization")
+FILTER_KEYS = (
+    "from",
+    "to",
+    "tz",
+    "kind",
+    "group",
+    "service",
+    "category",
+    "priority",
+    "organization",
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,12 @@ class ReportFilters:
 
     def describe(self) -> list[tuple[str, str]]:
         """The filters a person reads above a report or in a mail."""
-        lines = [("Period", f"{self.date_from.isoformat()} to {self.date_to.isoformat()} ({self.tz.key})")]
+        lines = [
+            (
+                "Period",
+                f"{self.date_from.isoformat()} to {self.date_to.isoformat()} ({self.tz.key})",
+            )
+        ]
         if self.kind:
             lines.append(("Kind", str(TicketKind(self.kind).label)))
         for label, value in (
@@ -116,13 +131,15 @@ def parse_zone(raw: str) -> ZoneInfo:
     try:
         return ZoneInfo(raw.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("tz", f"Unknown time zone {raw!r}; use an IANA name like Europe/Berlin.") from None
+        raise InvalidInput(
+            "tz", f"Unknown time zone {raw!r}; use an IANA name like Europe/Berlin."
+        ) from None
 
 
 def _lookup(name: str, model: type[Model], raw: str, label_field: str) -> Any:
     """A row by id, or by its exact (case-insensitive) name."""
     raw = raw.strip()
-    query = {"pk": int(raw)} if raw.isdigit() else {f"{label_field}__iexact": raw}
+    query: dict[str, Any] = {"pk": int(raw)} if raw.isdigit() else {f"{label_field}__iexact": raw}
     found = model._default_manager.filter(**query).first()
     if found is None:
         raise InvalidInput(name, f"No {name} {raw!r}.")

@@ -59,7 +59,9 @@ class Context:
     def choice(self, name: str, options: tuple[str, ...]) -> str:
         value = (self.params.get(name) or options[0]).strip()
         if value not in options:
-            raise InvalidInput(name, f"{name!r} must be one of {', '.join(options)}, got {value!r}.")
+            raise InvalidInput(
+                name, f"{name!r} must be one of {', '.join(options)}, got {value!r}."
+            )
         return value
 
     def local(self, instant: datetime | None) -> Any:
@@ -76,7 +78,9 @@ class Context:
 
 
 def _priority_label(value: str) -> str:
-    return f"{value} {Priority(value).label.split(' - ')[-1]}" if value in Priority.values else value
+    return (
+        f"{value} {Priority(value).label.split(' - ')[-1]}" if value in Priority.values else value
+    )
 
 
 # --- volume ---------------------------------------------------------------------------------
@@ -104,16 +108,18 @@ def _period_starts(f: ReportFilters, interval: str) -> list[date]:
 def volume(ctx: Context) -> Report:
     interval = ctx.choice("interval", ("day", "week", "month"))
     counts: dict[str, Counter[date]] = {}
-    for key, field in (("created", "opened_at"), ("resolved", "resolved_at"), ("closed", "closed_at")):
+    for key, field in (
+        ("created", "opened_at"),
+        ("resolved", "resolved_at"),
+        ("closed", "closed_at"),
+    ):
         rows = (
             ctx.in_range(field)
             .annotate(period=Trunc(field, interval, tzinfo=ctx.filters.tz))
             .values("period")
             .annotate(n=Count("pk"))
         )
-        counts[key] = Counter(
-            {_local_date(row["period"], ctx.filters): row["n"] for row in rows}
-        )
+        counts[key] = Counter({_local_date(row["period"], ctx.filters): row["n"] for row in rows})
     rows_out = [
         {
             "period": start.isoformat(),
@@ -139,14 +145,16 @@ def volume(ctx: Context) -> Report:
             ("Resolved", sum(counts["resolved"].values())),
             ("Closed", sum(counts["closed"].values())),
         ],
-        charts=[Chart("bar", f"Volume per {interval}", "period", ("created", "resolved", "closed"))],
+        charts=[
+            Chart("bar", f"Volume per {interval}", "period", ("created", "resolved", "closed"))
+        ],
     )
 
 
 def _local_date(value: Any, f: ReportFilters) -> date:
     if isinstance(value, datetime):
         return value.astimezone(f.tz).date() if value.tzinfo else value.date()
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 # --- backlog and ageing -----------------------------------------------------------------------
@@ -245,9 +253,7 @@ def backlog(ctx: Context) -> Report:
 # --- times to acknowledge and resolve ---------------------------------------------------------
 
 
-def _time_rows(
-    samples: Mapping[str, list[float]], order: Iterable[str]
-) -> list[dict[str, Any]]:
+def _time_rows(samples: Mapping[str, list[float]], order: Iterable[str]) -> list[dict[str, Any]]:
     rows = []
     for key in order:
         values = samples.get(key, [])
@@ -426,7 +432,14 @@ def sla_compliance(ctx: Context) -> Report:
         columns=columns,
         rows=rows,
         summary=summary,
-        charts=[Chart("bar", f"SLA compliance % by {label.lower()}", by, ("response_pct", "resolution_pct"))],
+        charts=[
+            Chart(
+                "bar",
+                f"SLA compliance % by {label.lower()}",
+                by,
+                ("response_pct", "resolution_pct"),
+            )
+        ],
     )
 
 
@@ -454,7 +467,11 @@ def breaches(ctx: Context) -> Report:
         for i in instances[:BREACH_ROWS]
     ]
     per_metric = Counter(str(r["metric"]) for r in rows)
-    notes = [f"Only the first {BREACH_ROWS} of {total} breaches are listed."] if total > BREACH_ROWS else []
+    notes = (
+        [f"Only the first {BREACH_ROWS} of {total} breaches are listed."]
+        if total > BREACH_ROWS
+        else []
+    )
     return ctx.report(
         "breaches",
         "SLA breaches",
@@ -493,7 +510,14 @@ def _by_group_rates(
         for key in sorted(whole, key=lambda k: (k == "—", k))
     ]
     total_whole, total_part = sum(whole.values()), sum(part.values())
-    rows.append({"group": "All", "whole": total_whole, "part": total_part, "rate": rate(total_part, total_whole)})
+    rows.append(
+        {
+            "group": "All",
+            "whole": total_whole,
+            "part": total_part,
+            "rate": rate(total_part, total_whole),
+        }
+    )
     return rows, total_part, total_whole
 
 
@@ -544,12 +568,18 @@ def reopen_rate(ctx: Context) -> Report:
 
 
 def reassignments(ctx: Context) -> Report:
-    counts = list(ctx.in_range("resolved_at").values_list("report_fact__reassignment_count", flat=True))
+    counts = list(
+        ctx.in_range("resolved_at").values_list("report_fact__reassignment_count", flat=True)
+    )
     distribution: Counter[str] = Counter(
         REASSIGNMENT_BUCKETS[min(c or 0, len(REASSIGNMENT_BUCKETS) - 1)] for c in counts
     )
     rows = [
-        {"reassignments": b, "tickets": distribution[b], "share": rate(distribution[b], len(counts))}
+        {
+            "reassignments": b,
+            "tickets": distribution[b],
+            "share": rate(distribution[b], len(counts)),
+        }
         for b in REASSIGNMENT_BUCKETS
     ]
     return ctx.report(

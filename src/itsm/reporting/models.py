@@ -33,7 +33,9 @@ class TicketFact(models.Model):
     settled_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text=_("When the ticket last left the backlog (Resolved, Closed, Cancelled) for good."),
+        help_text=_(
+            "When the ticket last left the backlog (Resolved, Closed, Cancelled) for good."
+        ),
     )
     backlog_gaps = models.JSONField(
         default=list,

@@ -103,7 +103,9 @@ def _send(schedule: ScheduledReport, run_at: datetime, now: datetime) -> int:
 def _claim_and_send(schedule_id: int, now: datetime) -> int:
     schedule = ScheduledReport.objects.select_related("owner", "group").get(pk=schedule_id)
     run_at = schedule.next_run_at
-    following = next_run_after(schedule.frequency, max(run_at, now), schedule_zone(schedule.filters))
+    following = next_run_after(
+        schedule.frequency, max(run_at, now), schedule_zone(schedule.filters)
+    )
     # Compare-and-set: only the worker whose update moves next_run_at on sends this run.
     claimed = ScheduledReport.objects.filter(
         pk=schedule.pk, next_run_at=run_at, is_active=True
@@ -111,7 +113,9 @@ def _claim_and_send(schedule_id: int, now: datetime) -> int:
     if not claimed:
         return 0
     if not may_see_reports(schedule.owner) or schedule.report not in REPORTS:
-        logger.warning("Scheduled report %s skipped: its owner may no longer see reports", schedule.pk)
+        logger.warning(
+            "Scheduled report %s skipped: its owner may no longer see reports", schedule.pk
+        )
         return 0
     return _send(schedule, run_at, now)
 

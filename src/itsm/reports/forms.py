@@ -66,13 +66,17 @@ class ReportFilterForm(forms.Form):
                 )
             else:
                 self.fields[param.name] = forms.DateField(
-                    label=param.label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+                    label=param.label,
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}),
                 )
 
 
 class ScheduledReportForm(forms.Form):
     name = forms.CharField(label="Title", max_length=200)
-    report = forms.ChoiceField(label="Report", choices=[(s.name, s.title) for s in REPORTS.values()])
+    report = forms.ChoiceField(
+        label="Report", choices=[(s.name, s.title) for s in REPORTS.values()]
+    )
     frequency = forms.ChoiceField(label="Frequency", choices=Frequency.choices)
     group = forms.ModelChoiceField(
         label="Mail to the members of", queryset=Group.objects.all(), required=False

@@ -9,6 +9,7 @@ from typing import Any
 import plotly
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
@@ -27,7 +28,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items() if v.strip() and k != "format"}
+    return {k: str(v) for k, v in request.GET.items() if str(v).strip() and k != "format"}
 
 
 def chart_data(report: Report) -> list[dict[str, Any]]:
@@ -88,7 +89,9 @@ def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     try:
         report = run_report(name, request.user, _params(request))
     except InvalidInput as error:
-        return HttpResponse(f"{error.field}: {error.detail}\n", status=422, content_type="text/plain")
+        return HttpResponse(
+            f"{error.field}: {error.detail}\n", status=422, content_type="text/plain"
+        )
     filename = f"{name}-{report.filters[0][1].split(' (')[0].replace(' to ', '_')}.{fmt}"
     if fmt == "csv":
         response = HttpResponse(to_csv(report), content_type="text/csv; charset=utf-8")
@@ -101,7 +104,7 @@ def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
 
 
 @reports_required
-def plotly_js(request: HttpRequest) -> FileResponse:
+def plotly_js(request: HttpRequest) -> HttpResponseBase:
     """The chart library, served from the installed plotly package (no CDN, no copy in git)."""
     response = FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
     response["Cache-Control"] = "private, max-age=86400"
@@ -112,7 +115,7 @@ def plotly_js(request: HttpRequest) -> FileResponse:
 def schedules(request: HttpRequest) -> HttpResponse:
     rows = ScheduledReport.objects.select_related("group", "owner").order_by("name", "pk")
     if not request.user.is_admin:  # type: ignore[union-attr]
-        rows = rows.filter(owner=request.user)
+        rows = rows.filter(owner_id=request.user.pk)
     return render(
         request,
         "reports/schedules.html",
@@ -148,7 +151,8 @@ def schedule_edit(request: HttpRequest, schedule_id: int | None = None) -> HttpR
                 form.add_error(field if field in form.fields else None, error.detail)
             else:
                 messages.success(
-                    request, f"“{saved.name}” is scheduled; next run {saved.next_run_at:%Y-%m-%d %H:%M %Z}."
+                    request,
+                    f"“{saved.name}” is scheduled; next run {saved.next_run_at:%Y-%m-%d %H:%M %Z}.",
                 )
                 return redirect("reports:schedules")
         status = 422

@@ -26,6 +26,8 @@ from django.utils.crypto import get_random_string
 from itsm.api.idempotency import prune_idempotency_records
 from itsm.incidents.actions import sweep_auto_close
 from itsm.notifications.delivery import deliver_pending
+from itsm.reporting.facts import refresh_report_facts
+from itsm.reporting.schedule import send_due_reports
 from itsm.rules.escalation import sweep_escalations
 from itsm.sla.sweep import sweep_sla_thresholds
 
@@ -50,6 +52,8 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("escalations", sweep_escalations, 30),
         PeriodicJob("auto_close", sweep_auto_close, 300),
         PeriodicJob("idempotency_keys", prune_idempotency_records, 3600),
+        PeriodicJob("report_facts", refresh_report_facts, 30),
+        PeriodicJob("scheduled_reports", send_due_reports, 60),
     ]
 
 

@@ -14,7 +14,18 @@ from itsm.core.errors import ActionError
 from itsm.reporting.catalog import REPORTS, run_report
 from itsm.reporting.exports import to_csv, to_json, to_table, to_xlsx
 
-FILTERS = ("tz", "kind", "group", "service", "category", "priority", "organization", "interval", "by", "at")
+FILTERS = (
+    "tz",
+    "kind",
+    "group",
+    "service",
+    "category",
+    "priority",
+    "organization",
+    "interval",
+    "by",
+    "at",
+)
 
 
 class Command(BaseCommand):
@@ -29,9 +40,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", choices=["table", "csv", "json", "xlsx"], default="table", dest="fmt"
         )
-        parser.add_argument("--output", "-o", help="write to this file (needed for xlsx on a terminal)")
         parser.add_argument(
-            "--as", dest="as_user", help="email of the user whose visibility applies (default: an administrator)"
+            "--output", "-o", help="write to this file (needed for xlsx on a terminal)"
+        )
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            help="email of the user whose visibility applies (default: an administrator)",
         )
 
     def _user(self, email: str | None) -> User:
@@ -41,7 +56,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {email!r}.")
             return user
         admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
-        admin = admin or User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        admin = (
+            admin or User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        )
         if admin is None:
             raise CommandError("No administrator exists; name a user with --as.")
         return admin
