@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import filetype
@@ -270,3 +270,39 @@ def do_set_parent_ticket(
             data={"child": locked.number},
         )
     return locked
+
+
+def prune_orphaned_attachment_files(
+    *, now: datetime, min_age: timedelta = timedelta(hours=1)
+) -> int:
+    """Delete stored files no Attachment row points at (left by a rolled-back action).
+
+    Files are written before the transaction commits; if it rolls back, the file stays behind.
+    Only files older than ``min_age`` are considered, so a transaction still in flight keeps its
+    file. Returns how many files were deleted.
+    """
+    storage = Attachment._meta.get_field("file").storage
+    referenced = set(Attachment.objects.values_list("file", flat=True))
+    deleted = 0
+    for path in _walk_storage(storage, "attachments"):
+        if path in referenced:
+            continue
+        try:
+            modified = storage.get_modified_time(path)
+        except (NotImplementedError, OSError):
+            continue
+        if now - modified >= min_age:
+            storage.delete(path)
+            deleted += 1
+    return deleted
+
+
+def _walk_storage(storage: Any, root: str) -> Iterable[str]:
+    try:
+        directories, files = storage.listdir(root)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{root}/{name}"
+    for directory in directories:
+        yield from _walk_storage(storage, f"{root}/{directory}")

@@ -30,6 +30,7 @@ from itsm.reporting.facts import refresh_report_facts
 from itsm.reporting.schedule import send_due_reports
 from itsm.rules.escalation import sweep_escalations
 from itsm.sla.sweep import sweep_sla_thresholds
+from itsm.tickets.actions import prune_orphaned_attachment_files
 
 logger = logging.getLogger("itsm.worker")
 
@@ -52,6 +53,7 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("escalations", sweep_escalations, 30),
         PeriodicJob("auto_close", sweep_auto_close, 300),
         PeriodicJob("idempotency_keys", prune_idempotency_records, 3600),
+        PeriodicJob("orphaned_files", prune_orphaned_attachment_files, 24 * 3600),
         PeriodicJob("report_facts", refresh_report_facts, 30),
         PeriodicJob("scheduled_reports", send_due_reports, 60),
     ]
