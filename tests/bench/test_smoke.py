@@ -1,0 +1,83 @@
+"""The benchmark harness runs end to end on a tiny scale, so it never rots.
+
+No timing is asserted: only that every scenario ran (or said why it could not), that the
+requests succeeded, and that the JSON and Markdown results were written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _bench_database(tmp_path: Path) -> str:
+    """SQLite in the SQLite pass; a database of its own on the PostgreSQL pass (COPY path)."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        host = database.get("HOST") or "127.0.0.1"
+        port = database.get("PORT") or 5432
+        user = database.get("USER") or "postgres"
+        return f"postgresql://{user}@{host}:{port}/itsm_bench_pytest"
+    return f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+
+
+def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if k != "ITSM_TESTING"}
+    completed = subprocess.run(  # noqa: S603 (our own interpreter and module)
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--db",
+            _bench_database(tmp_path),
+            "--scale",
+            "300",
+            "--duration",
+            "0.6",
+            "--regenerate",
+            "--port",
+            str(_free_port()),
+            "--results",
+            str(results),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    [json_file] = results.glob("*.json")
+    [markdown_file] = results.glob("*.md")
+    run = json.loads(json_file.read_text(encoding="utf-8"))
+    assert run["scale"] == 300
+    assert run["dataset"]["tickets"] == 300
+    assert run["dataset"]["journal_entries"] > 300
+    assert run["machine"]["cores"] >= 1
+    outcome = run["results"]
+    for name in ("L1", "L2", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"):
+        assert name in outcome, name
+        if outcome[name].get("status") != "ok":
+            assert outcome[name]["reason"], name
+            continue
+        assert outcome[name].get("errors", 0) == 0, (name, outcome[name].get("error_samples"))
+    assert outcome["S1"]["requests"] > 0
+    assert outcome["S1/L1"]["ratio"] is not None
+    assert any(p["role"] == "web worker" for p in outcome["memory"]["processes"])
+    assert "| budget | measured | met |" in markdown_file.read_text(encoding="utf-8")
