@@ -1,20 +1,20 @@
 """How the workspace reads a ticket's SLA standing for badges, filters and the home page.
 
-It reads ``Ticket.sla_due_at`` (the earliest due time of the running SLAs). ``AT_RISK_WINDOW``
-stands in for "past the first warning" until the SLA instances expose their warning instants to
-the faces; the template ``workspace/partials/sla_badges.html`` is the one place that draws them.
+The standing comes from the ticket's attached SLA instances (Service Level Management):
+- breached: an SLA breached, or a running clock whose due time has passed (not yet swept);
+- at risk: past the first warning threshold of an SLA whose clock still runs or is paused;
+- on track: running SLAs, none past a warning;
+- none: no SLA clock runs.
+Badges themselves are drawn by ``sla/partials/badges.html`` from ``sla_badges_for``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from itsm.tickets.choices import INACTIVE_STATES
-from itsm.tickets.models import Ticket
-
-AT_RISK_WINDOW = timedelta(hours=4)
+from itsm.sla.models import ClockStateChoice, SlaInstance
 
 BREACHED = "breached"
 AT_RISK = "at_risk"
@@ -22,22 +22,34 @@ ON_TRACK = "on_track"
 NO_SLA = "none"
 
 
-def sla_status(ticket: Ticket, now: datetime) -> str:
-    if ticket.state in INACTIVE_STATES or ticket.sla_due_at is None:
-        return NO_SLA
-    if ticket.sla_due_at < now:
-        return BREACHED
-    if ticket.sla_due_at < now + AT_RISK_WINDOW:
-        return AT_RISK
-    return ON_TRACK
+def _attached_open() -> QuerySet[SlaInstance]:
+    return SlaInstance.objects.filter(ticket=OuterRef("pk"), detached_at__isnull=True).exclude(
+        clock_state=ClockStateChoice.STOPPED
+    )
+
+
+def _breached(now: datetime) -> Q:
+    attached = SlaInstance.objects.filter(ticket=OuterRef("pk"), detached_at__isnull=True)
+    return Q(
+        Exists(
+            attached.filter(
+                Q(breached_at__lte=now) | Q(clock_state=ClockStateChoice.RUNNING, due_at__lt=now)
+            )
+        )
+    )
+
+
+def _at_risk(now: datetime) -> Q:
+    return Q(Exists(_attached_open().filter(warn_at__lte=now))) & ~_breached(now)
 
 
 def sla_status_q(status: str, now: datetime) -> Q:
-    """The queryset condition for one SLA status (open tickets only)."""
+    """The queryset condition for one SLA standing (combine with open tickets)."""
     if status == BREACHED:
-        return Q(sla_due_at__lt=now)
+        return _breached(now)
     if status == AT_RISK:
-        return Q(sla_due_at__gte=now, sla_due_at__lt=now + AT_RISK_WINDOW)
+        return _at_risk(now)
+    running = Q(Exists(_attached_open()))
     if status == ON_TRACK:
-        return Q(sla_due_at__gte=now + AT_RISK_WINDOW)
-    return Q(sla_due_at__isnull=True)
+        return running & ~_breached(now) & ~_at_risk(now)
+    return ~running

@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm.sla.queries import sla_badges_for
 from itsm.workspace.access import agent_required
-from itsm.workspace.sla_status import AT_RISK, BREACHED, sla_status, sla_status_q
+from itsm.workspace.sla_status import AT_RISK, BREACHED, sla_status_q
 from itsm.workspace.views.common import current_user, major_incidents_q, open_tickets, queue_url
 
 PANEL_ROWS = 8
@@ -32,7 +33,8 @@ def _panel(key: str, title: Any, empty: Any, qs: Any, url: str) -> Panel:
     tickets = list(qs.order_by(F("sla_due_at").asc(nulls_last=True), "opened_at")[:PANEL_ROWS])
     count = qs.count()
     now = timezone.now()
-    return Panel(key, title, empty, count, [(t, sla_status(t, now)) for t in tickets], url)
+    badges = sla_badges_for(tickets, now=now)
+    return Panel(key, title, empty, count, [(t, badges.get(t.pk, [])) for t in tickets], url)
 
 
 def home_panels(request: HttpRequest) -> list[Panel]:

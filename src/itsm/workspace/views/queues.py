@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from itsm.core.errors import ActionError
 from itsm.incidents.actions import do_attach_to_major_incident, do_transition_incident
+from itsm.sla.queries import sla_badges_for
 from itsm.tickets.models import Ticket
 from itsm.tickets.querysets import access_ticket_by_number
 from itsm.workflow.actions import do_assign_ticket
@@ -30,7 +31,6 @@ from itsm.workspace.queue_filters import (
     page_of,
     sorted_tickets,
 )
-from itsm.workspace.sla_status import sla_status
 from itsm.workspace.views.common import LIST_RELATED, current_user
 
 CSV_COLUMNS = (
@@ -86,9 +86,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     next_params = params.copy()
     next_params["after"] = next_cursor
     mine, shared = _saved_views(user)
+    badges = sla_badges_for(tickets, now=now)
     context = {
         "form": form,
-        "rows": [(t, sla_status(t, now)) for t in tickets],
+        "rows": [(t, badges.get(t.pk, [])) for t in tickets],
         "now": now,
         "filters": filters,
         "next_url": f"?{next_params.urlencode()}" if next_cursor else "",

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from itsm.accounts.models import User
 from itsm.core.errors import ActionError, NotFound, StaleVersion
 from itsm.incidents.actions import do_transition_incident
+from itsm.sla.queries import explain_ticket_slas, sla_badges_for
 from itsm.tickets.actions import (
     describe_changes_since,
     do_add_watcher,
@@ -42,7 +43,6 @@ from itsm.workflow.actions import (
 )
 from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.forms import DetailsForm, LinkForm, ReplyForm, TransitionForm, WatcherForm
-from itsm.workspace.sla_status import sla_status
 from itsm.workspace.templatetags.itsm_ui import field_label, field_value
 from itsm.workspace.views.common import current_user
 
@@ -182,7 +182,8 @@ def ticket_context(
     return {
         "last_seen": last_seen,
         "ticket": ticket,
-        "sla": sla_status(ticket, now),
+        "sla": sla_badges_for([ticket], now=now).get(ticket.pk, []),
+        "slas": explain_ticket_slas(ticket, now=now, internal=True),
         "now": now,
         "entries": entries,
         "attachments": Attachment.objects.for_ticket(ticket, user).filter(
