@@ -36,7 +36,7 @@ def default_business_calendar() -> Calendar:
     ``ITSM_REPORT_CALENDAR``, else Monday to Friday 09:00-17:00 in ``TIME_ZONE``."""
     from itsm.sla.models import BusinessCalendar
 
-    name = getattr(settings, "ITSM_REPORT_CALENDAR", "")
+    name = settings.ITSM_REPORT_CALENDAR
     if name:
         configured = BusinessCalendar.objects.filter(name=name).first()
         if configured is not None:

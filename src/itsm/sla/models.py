@@ -481,6 +481,7 @@ class SlaInstance(models.Model):
                 fields=["definition"], condition=OPEN_INSTANCE_Q, name="sla_instance_open_def_idx"
             ),
             models.Index(fields=["breached_at"], name="sla_instance_breached_idx"),
+            models.Index(fields=["stopped_at"], name="sla_instance_stopped_idx"),
         ]
 
     def __str__(self) -> str:

@@ -151,6 +151,8 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["kind", "state", "priority"], name="ticket_kind_state_idx"),
             models.Index(fields=["opened_at"], name="ticket_opened_idx"),
             models.Index(fields=["resolved_at"], name="ticket_resolved_idx"),
+            models.Index(fields=["closed_at"], name="ticket_closed_idx"),
+            models.Index(fields=["updated_at"], name="ticket_updated_idx"),
             models.Index(
                 fields=["sla_due_at"], condition=OPEN_STATES_Q, name="ticket_open_sla_due_idx"
             ),
