@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from itsm.workspace.views import create, dashboard, home, queues, tickets
+from itsm.workspace.views import create, dashboard, home, profile, queues, tickets
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -27,4 +27,10 @@ urlpatterns = [
     path("incidents/new/", create.create_incident, name="incident_create"),
     path("lookups/<str:kind>/", create.lookup, name="lookup"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/availability/", profile.set_availability, name="profile_availability"),
+    path("profile/tokens/", profile.create_token, name="profile_token_create"),
+    path(
+        "profile/tokens/<int:token_id>/revoke/", profile.revoke_token, name="profile_token_revoke"
+    ),
 ]
