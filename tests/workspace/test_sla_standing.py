@@ -45,3 +45,37 @@ def test_standing_follows_the_starter_p1_targets(create_ticket, requester, agent
     assert "breached 5m ago" in page
     ticket_page = client.get(f"/tickets/{late.number}/").content.decode()
     assert "Service levels" in ticket_page
+
+
+def test_dashboard_compliance_counts_resolution_slas_that_ended_this_week(
+    create_ticket, requester, agent, manager, client
+):
+    from itsm.incidents.actions import do_resolve_incident
+
+    now = timezone.now()
+    monday = timezone.localtime(now) - timedelta(days=timezone.localtime(now).weekday())
+    # Early on a Monday these instants lie ahead of the clock; the dashboard counts them alike.
+    start = monday.replace(hour=0, minute=5, second=0, microsecond=0)
+    # P1: 4 hours to resolve, around the clock.
+    in_time = create_ticket(requester=requester, impact="high", urgency="high", now=start)
+    late = create_ticket(requester=requester, impact="high", urgency="high", now=start)
+    do_resolve_incident(
+        in_time,
+        resolution_code="workaround",
+        resolution_notes="ok",
+        actor=agent,
+        now=start + timedelta(hours=1),
+    )
+    do_resolve_incident(
+        late,
+        resolution_code="workaround",
+        resolution_notes="ok",
+        actor=agent,
+        now=start + timedelta(hours=5),
+    )
+
+    client.force_login(manager)
+    page = client.get("/dashboard/").content.decode()
+
+    assert "1 of 2 resolution SLAs that ended this week were met." in page
+    assert "50.0 %" in page

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from itsm.sla.models import MetricChoice, SlaInstance
 from itsm.taxonomy.choices import Priority
 from itsm.tickets.choices import INACTIVE_STATES
 from itsm.tickets.models import Ticket
@@ -58,20 +59,28 @@ def _backlog(qs: Any) -> list[dict[str, Any]]:
 
 
 def _week_compliance(visible: Any, now: Any) -> dict[str, Any]:
-    """Tickets resolved since Monday 00:00 (local): met when resolved by the SLA due time."""
+    """Resolution SLAs whose clock stopped since Monday 00:00 (local): met when never breached.
+
+    Reads the SLA instances themselves, as the SLA compliance report does, so the dashboard and
+    the report agree; detached SLAs (no longer applying to their ticket) do not count.
+    """
     local = timezone.localtime(now)
     monday = (local - timedelta(days=local.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    resolved = visible.filter(resolved_at__gte=monday)
-    figures = resolved.aggregate(
-        total=Count("pk"),
-        with_sla=Count("pk", filter=Q(sla_due_at__isnull=False)),
-        met=Count("pk", filter=Q(sla_due_at__isnull=False, resolved_at__lte=F("sla_due_at"))),
+    finished = SlaInstance.objects.filter(
+        ticket__in=visible.values("pk"),
+        metric=MetricChoice.RESOLUTION,
+        detached_at__isnull=True,
+        stopped_at__gte=monday,
+    )
+    figures = finished.aggregate(
+        with_sla=Count("pk"), met=Count("pk", filter=Q(breached_at__isnull=True))
     )
     with_sla = figures["with_sla"] or 0
     figures["percent"] = round(100 * figures["met"] / with_sla, 1) if with_sla else None
     figures["since"] = monday
+    figures["total"] = visible.filter(resolved_at__gte=monday).count()
     return figures
 
 
