@@ -7,7 +7,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -16,7 +15,7 @@ from itsm.api.lookups import _as_id, clean_text, find_group, find_user, ticket_f
 from itsm.api.problems import problems
 from itsm.api.responses import answer
 from itsm.api.schemas import PersonOut, TicketOut, TransitionIn, TransitionOut
-from itsm.api.serializers import person_out, ticket_out
+from itsm.api.serializers import person_out, ticket_out, transitions_out
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.errors import ActionError, InvalidInput, PermissionDenied
 from itsm.incidents.actions import (
@@ -31,9 +30,8 @@ from itsm.incidents.actions import (
 from itsm.incidents.models import Incident
 from itsm.taxonomy.choices import Impact, Priority, TicketKind, Urgency
 from itsm.taxonomy.models import Category
-from itsm.tickets.choices import Channel, TicketState
+from itsm.tickets.choices import Channel
 from itsm.tickets.models import Ticket
-from itsm.tickets.transitions import allowed_transitions
 
 router = Router()
 
@@ -293,16 +291,7 @@ def _precondition_required() -> ActionError:
     summary="Transitions you may make now",
 )
 def list_incident_transitions(request: HttpRequest, number: str) -> list[TransitionOut]:
-    ticket = _incident_ticket(request.user, number)
-    return [
-        TransitionOut(
-            name=transition.name,
-            to=transition.target,
-            to_display=str(TicketState(transition.target).label),
-            requires=sorted(transition.requires),
-        )
-        for transition in allowed_transitions(ticket, request.user, timezone.now())
-    ]
+    return transitions_out(_incident_ticket(request.user, number), request.user)
 
 
 @router.post(

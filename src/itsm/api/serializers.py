@@ -7,10 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
-from itsm.api.schemas import AttachmentOut, GroupOut, JournalEntryOut, PersonOut, TicketOut
+from itsm.api.schemas import (
+    AttachmentOut,
+    GroupOut,
+    JournalEntryOut,
+    PersonOut,
+    TicketOut,
+    TransitionOut,
+)
 from itsm.taxonomy.models import Category
+from itsm.tickets.choices import TicketState
 from itsm.tickets.models import Attachment, JournalEntry, Ticket
+from itsm.tickets.transitions import allowed_transitions
 
 #: What a ticket answer reads besides the ticket row; lists select these in the same query.
 TICKET_RELATED = (
@@ -117,3 +127,16 @@ def journal_entry_out(
         version=entry.version,
         attachments=[attachment_out(a, number) for a in attachments],
     )
+
+
+def transitions_out(ticket: Ticket, user: Any) -> list[TransitionOut]:
+    """The transitions this user may make on this ticket now, as the API lists them."""
+    return [
+        TransitionOut(
+            name=transition.name,
+            to=transition.target,
+            to_display=str(TicketState(transition.target).label),
+            requires=sorted(transition.requires),
+        )
+        for transition in allowed_transitions(ticket, user, timezone.now())
+    ]

@@ -7,7 +7,6 @@ from enum import StrEnum
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Router
 from ninja.params.functions import Query
 
@@ -24,12 +23,12 @@ from itsm.api.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from itsm.api.serializers import TICKET_RELATED, ticket_out, tickets_out
+from itsm.api.serializers import TICKET_RELATED, ticket_out, tickets_out, transitions_out
 from itsm.core.errors import InvalidInput
+from itsm.incidents.actions import do_transition_incident
 from itsm.taxonomy.choices import Priority, TicketKind
 from itsm.tickets.choices import TicketState
 from itsm.tickets.models import Ticket
-from itsm.tickets.transitions import allowed_transitions
 from itsm.workflow.actions import do_assign_ticket, do_edit_ticket_details, do_transition_ticket
 
 __all__ = ["router", "ticket_out"]
@@ -175,16 +174,7 @@ def _ticket_answer(request: HttpRequest, number: str) -> HttpResponse:
     summary="Transitions you may make now",
 )
 def list_transitions(request: HttpRequest, number: str) -> list[TransitionOut]:
-    ticket = ticket_for(request.user, number)
-    return [
-        TransitionOut(
-            name=transition.name,
-            to=transition.target,
-            to_display=str(TicketState(transition.target).label),
-            requires=sorted(transition.requires),
-        )
-        for transition in allowed_transitions(ticket, request.user, timezone.now())
-    ]
+    return transitions_out(ticket_for(request.user, number), request.user)
 
 
 @router.post(
@@ -200,7 +190,11 @@ def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) 
     ticket = ticket_for(request.user, number)
     # A savepoint when called inside a transaction: a refused write leaves it usable.
     with transaction.atomic():
-        do_transition_ticket(
+        # Incidents keep their on-hold reason in their own table: their practice's action.
+        move = (
+            do_transition_incident if ticket.kind == TicketKind.INCIDENT else do_transition_ticket
+        )
+        move(
             ticket,
             payload.to,
             actor=request.user,  # type: ignore[arg-type]
