@@ -112,3 +112,20 @@ def token_for() -> Callable[[User], str]:
         return secret
 
     return make
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    names = getattr(item, "fixturenames", ())
+    return "transactional_db" in names or "live_server" in names
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Transactional tests (threads, live servers) empty every table when they end, starter
+    data of the migrations included (the priority matrix, starter SLAs). Serialized rollback
+    reloads that data before each of them, so none depends on the order tests run in."""
+    for item in items:
+        if _is_transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:  # type: ignore[attr-defined]
+            item.fixturenames.append("django_db_serialized_rollback")  # type: ignore[attr-defined]

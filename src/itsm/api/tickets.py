@@ -62,7 +62,6 @@ def _filtered(
     assignment_group: str | None,
     assignee: str | None,
     requester: str | None,
-    q: str | None,
 ) -> Q:
     query = Q()
     if kind:
@@ -80,9 +79,6 @@ def _filtered(
             query &= Q(assignee=find_user("assignee", assignee, me=request.user))
     if requester is not None:
         query &= Q(requester=find_user("requester", requester, me=request.user))
-    text = (clean_text("q", q) or "").strip()
-    if text:
-        query &= Q(number__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text)
     return query
 
 
@@ -111,9 +107,13 @@ def list_tickets(
         assignment_group=assignment_group,
         assignee=assignee,
         requester=requester,
-        q=q,
     )
-    tickets = Ticket.objects.visible_to(request.user).filter(query).select_related(*TICKET_RELATED)
+    tickets = (
+        Ticket.objects.visible_to(request.user)
+        .filter(query)
+        .search(clean_text("q", q) or "")
+        .select_related(*TICKET_RELATED)
+    )
     page = paginate(tickets, ORDERINGS[ordering], cursor=cursor, limit=limit)
     response = answer(
         TicketPage(

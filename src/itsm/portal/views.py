@@ -108,8 +108,7 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
         qs = qs.exclude(state__in=INACTIVE_STATES)
     elif show == "closed":
         qs = qs.filter(state__in=INACTIVE_STATES)
-    if text:
-        qs = qs.filter(Q(number__iexact=text) | Q(title__icontains=text))
+    qs = qs.search(text)
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:

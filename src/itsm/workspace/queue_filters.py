@@ -79,7 +79,8 @@ class QueueFilterForm(forms.Form):
     category = forms.ModelChoiceField(
         label=_("Category"),
         required=False,
-        queryset=Category.objects.filter(is_active=True),
+        # Labels are category paths: fetch three levels of parents with the options.
+        queryset=Category.objects.filter(is_active=True).select_related("parent__parent__parent"),
         empty_label=_("Any category"),
     )
     service = forms.ModelChoiceField(
@@ -159,12 +160,7 @@ def filter_tickets(qs: TicketQuerySet, data: dict[str, Any], user: User, now: da
         qs = qs.filter(service=data["service"])
     if data.get("sla"):
         qs = qs.exclude(state__in=INACTIVE_STATES).filter(sla_status_q(data["sla"], now))
-    text = (data.get("q") or "").strip()
-    if text:
-        qs = qs.filter(
-            Q(number__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text)
-        )
-    return qs
+    return qs.search(data.get("q") or "")
 
 
 def _ordering(sort: SortOrder) -> list[Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -106,7 +106,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         logger.info("Worker %s started: %s", worker_id, ", ".join(j.name for j in jobs))
         while not stopping:
-            close_old_connections()
+            # Drop a connection the database closed or that outlived CONN_MAX_AGE; never one
+            # inside a transaction (a caller that runs the worker within its own, as tests do).
+            if not connection.in_atomic_block:
+                close_old_connections()
             clock = time.monotonic()
             for job in jobs:
                 if options["once"] or job.due(clock):
