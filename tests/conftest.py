@@ -127,5 +127,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     data of the migrations included (the priority matrix, starter SLAs). Serialized rollback
     reloads that data before each of them, so none depends on the order tests run in."""
     for item in items:
-        if _is_transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:  # type: ignore[attr-defined]
+        if not _is_transactional(item):
+            continue
+        marker = item.get_closest_marker("django_db")
+        if marker is not None:
+            # pytest-django reads serialized_rollback from the marker when there is one.
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+        elif "django_db_serialized_rollback" not in item.fixturenames:  # type: ignore[attr-defined]
             item.fixturenames.append("django_db_serialized_rollback")  # type: ignore[attr-defined]
