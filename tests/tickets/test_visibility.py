@@ -61,3 +61,22 @@ def test_organisation_manager_sees_the_organisation(
     organization.save()
 
     assert access_ticket_by_number(other_requester, ticket.number).pk == ticket.pk
+
+
+def test_single_ticket_check_agrees_with_the_queryset(
+    create_ticket, requester, other_requester, agent, other_team_agent, other_team, admin_user
+):
+    from itsm.tickets.models import Watcher
+    from itsm.tickets.querysets import user_can_see_ticket
+
+    hr = Category.objects.create(name="HR case")
+    hr.restricted_to_groups.add(other_team)
+    plain = create_ticket(requester=requester)
+    secret = create_ticket(requester=requester, category=hr)
+    watched = create_ticket(requester=requester)
+    Watcher.objects.create(ticket=watched, user=other_requester)
+
+    for user in (requester, other_requester, agent, other_team_agent, admin_user):
+        for ticket in (plain, secret, watched):
+            expected = Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+            assert user_can_see_ticket(user, ticket) is expected, (user, ticket.number)

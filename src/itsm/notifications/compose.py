@@ -18,7 +18,7 @@ from django.conf import settings
 from itsm.notifications.choices import TicketEvent
 from itsm.tickets.choices import JournalType, ResolutionCode, TicketState
 from itsm.tickets.models import JournalEntry, Ticket, Watcher
-from itsm.tickets.querysets import sees_internal
+from itsm.tickets.querysets import sees_internal, user_can_see_ticket
 
 #: States whose arrival the requester (and public watchers) are told about.
 REQUESTER_STATES = frozenset(
@@ -199,7 +199,7 @@ def compose(
     """The mail this recipient gets for this event, or None when they may not see it."""
     if entry is not None and entry.is_internal and not sees_internal(recipient):
         return None
-    if not Ticket.objects.visible_to(recipient).filter(pk=ticket.pk).exists():
+    if not user_can_see_ticket(recipient, ticket):
         return None
     who = _actor_name(entry, actor)
     if headline:

@@ -149,6 +149,22 @@ class AttachmentQuerySet(models.QuerySet["Attachment"]):
         return qs if sees_internal(user) else qs.filter(is_internal=False)
 
 
+def user_can_see_ticket(user: Any, ticket: Ticket) -> bool:
+    """Whether ``user`` may see this ticket: the same rules as ``visible_to``, answered from the
+    row in hand where they allow it (notifications ask this once per recipient)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if user.is_agent:
+        return ticket.category_id not in hidden_category_ids(user)
+    if ticket.requester_id == user.pk:
+        return True
+    from itsm.tickets.models import Ticket
+
+    return Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+
+
 def access_ticket_by_number(user: Any, number: str, *, for_write: bool = False) -> Ticket:
     """The ticket with this number if the user may see it; NotFound otherwise.
 
