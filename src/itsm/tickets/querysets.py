@@ -157,12 +157,44 @@ def user_can_see_ticket(user: Any, ticket: Ticket) -> bool:
     if user.is_admin:
         return True
     if user.is_agent:
-        return ticket.category_id not in hidden_category_ids(user)
+        if ticket.category_id is None:
+            return True
+        restrictions = _restrictions_above(ticket)
+        if not restrictions:
+            return True
+        member_of = set(user.assignment_groups.values_list("pk", flat=True))
+        return all(groups & member_of for groups in restrictions)
     if ticket.requester_id == user.pk:
         return True
     from itsm.tickets.models import Ticket
 
     return Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+
+
+def _restrictions_above(ticket: Ticket) -> list[set[int]]:
+    """The group sets of the restricted categories on the ticket's category path (remembered on
+    the ticket: one lookup however many recipients a notification has)."""
+    cached: tuple[int | None, list[set[int]]] | None = getattr(
+        ticket, "_category_restrictions", None
+    )
+    if cached is not None and cached[0] == ticket.category_id:
+        return cached[1]
+    from itsm.taxonomy.models import Category
+
+    restriction = Category.restricted_to_groups.through
+    allowed_groups: dict[int, set[int]] = {}
+    for category_id, group_id in restriction.objects.values_list("category_id", "group_id"):
+        allowed_groups.setdefault(category_id, set()).add(group_id)
+    found: list[set[int]] = []
+    if allowed_groups:
+        parents = dict(Category.objects.values_list("pk", "parent_id"))
+        node: int | None = ticket.category_id
+        while node is not None:
+            if node in allowed_groups:
+                found.append(allowed_groups[node])
+            node = parents.get(node)
+    ticket._category_restrictions = (ticket.category_id, found)  # type: ignore[attr-defined]
+    return found
 
 
 def access_ticket_by_number(user: Any, number: str, *, for_write: bool = False) -> Ticket:
