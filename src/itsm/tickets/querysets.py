@@ -93,7 +93,9 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         if not text:
             return self
         words = re.findall(r"\w+", text)[:10]
-        by_number = Q(number__iexact=text)
+        # Numbers are stored upper-case: an exact match keeps the unique index usable
+        # (UPPER(number) would force a scan of the whole table).
+        by_number = Q(number=text.upper())
         if not words:
             return self.filter(by_number)
         if connection.vendor == "postgresql":
