@@ -136,3 +136,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
         elif "django_db_serialized_rollback" not in item.fixturenames:  # type: ignore[attr-defined]
             item.fixturenames.append("django_db_serialized_rollback")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> None:
+    """Keep the starter data that serialized rollback restores reachable from every context.
+
+    Django keeps it on the main thread's connection object, but connections are per context:
+    after Playwright's sync API has run, the test sees a fresh connection object without it,
+    and the next transactional test would start with empty tables. The class attribute serves
+    every connection object of the test database alike.
+    """
+    from django.db import connections
+
+    connection = connections["default"]
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents is not None:
+        type(connection)._test_serialized_contents = contents
