@@ -126,36 +126,37 @@ def s5(fx: Fixtures, concurrency: int) -> list[User]:
     return [_user(fx.desk, make(seed)) for seed in range(concurrency)]
 
 
-def report_paths() -> list[tuple[str, str]]:
-    """The report pages this build has: the manager dashboard and every argument-less URL named
-    like a report (the reporting work adds them)."""
-    from django.urls import NoReverseMatch, get_resolver, reverse
+def report_calls() -> list[tuple[str, str, bool]]:
+    """Every report of the reporting engine over the last 30 days (JSON through the API, the
+    same computation as the pages and exports), and the manager dashboard page."""
+    from datetime import timedelta
 
-    found: set[tuple[str, str]] = set()
-    for name in list(get_resolver().reverse_dict.keys()):
-        if not isinstance(name, str) or not (name == "dashboard" or "report" in name):
-            continue
-        try:
-            path = reverse(name)
-        except NoReverseMatch:
-            continue
-        if not path.endswith((".csv", ".xlsx", ".pdf")):
-            found.add((name, path))
-    return sorted(found)
+    from django.urls import reverse
+    from django.utils import timezone
+
+    try:
+        from itsm.reporting.catalog import REPORTS
+    except ImportError as error:
+        raise NotAvailable(f"no reporting engine in this build ({error})") from error
+    today = timezone.localdate()
+    since = today - timedelta(days=30)
+    calls = [
+        (f"report {name}", f"/api/v1/reports/{name}?from={since}&to={today}", False)
+        for name in sorted(REPORTS)
+    ]
+    calls.append(("dashboard", reverse("dashboard"), True))
+    return calls
 
 
 def s6(fx: Fixtures, concurrency: int, manager: Actor) -> list[User]:
-    paths = report_paths()
-    if not paths:
-        raise NotAvailable("no report pages in this build")
+    calls = report_calls()
 
     def make(seed: int) -> Callable[[int], Call]:
-        return lambda i: Call(
-            f"report {paths[(seed + i) % len(paths)][0]}",
-            "GET",
-            paths[(seed + i) % len(paths)][1],
-            html=True,
-        )
+        def call(i: int) -> Call:
+            action, path, html = calls[(seed + i) % len(calls)]
+            return Call(action, "GET", path, html=html)
+
+        return call
 
     return [_user(manager, make(seed)) for seed in range(concurrency)]
 
