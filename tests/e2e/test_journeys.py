@@ -142,3 +142,29 @@ def test_keyboard_shortcuts_and_overlay(
     page.keyboard.press("Escape")
     page.keyboard.press("/")
     expect(page.locator("#quicksearch")).to_be_focused()
+
+
+def test_manager_dashboard_draws_its_charts_under_the_strict_policy(
+    login: Callable[..., Any], live_server: Any, manager: Any, requester: Any, create_ticket: Any
+) -> None:
+    from itsm.incidents.actions import do_resolve_incident
+
+    create_ticket(requester=requester, impact="high", urgency="medium")
+    resolved = create_ticket(requester=requester, impact="low", urgency="low")
+    do_resolve_incident(
+        resolved,
+        resolution_code="workaround",
+        resolution_notes="Reseated the cable.",
+        actor=manager,
+    )
+    page = login(manager)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    page.goto(f"{live_server.url}/dashboard/")
+
+    page.locator("#charts .chart .main-svg").first.wait_for()
+    assert page.locator("#charts .chart").count() == 2
+    expect(page.get_by_role("heading", name="Backlog by group and priority")).to_be_visible()
+    assert problems == []

@@ -4,10 +4,8 @@ packaged chart library, and managers' scheduled report subscriptions."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import plotly
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_POST
 from itsm.core.errors import ActionError, InvalidInput
 from itsm.reporting.actions import do_delete_scheduled_report, do_save_scheduled_report
 from itsm.reporting.catalog import REPORTS, report_spec, run_report
+from itsm.reporting.charts import chart_data, chart_policy
 from itsm.reporting.exports import XLSX_CONTENT_TYPE, to_csv, to_json, to_xlsx
 from itsm.reporting.models import ScheduledReport
 from itsm.reporting.results import Report
@@ -26,37 +25,10 @@ from .access import managers_only, reports_required
 from .forms import ReportFilterForm, ScheduledReportForm
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-#: plotly adds its CSS rules through the CSSOM into an *empty* <style> element it creates; the
-#: policy allows exactly that empty element (the SHA-256 of ""), never inline style content.
-EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-
-
-def chart_policy() -> str:
-    """The site's Content-Security-Policy with style-src widened by the empty-style hash only."""
-    policy = settings.CONTENT_SECURITY_POLICY
-    return policy.replace("style-src 'self'", f"style-src 'self' {EMPTY_STYLE_HASH}", 1)
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
     return {k: str(v) for k, v in request.GET.items() if str(v).strip() and k != "format"}
-
-
-def chart_data(report: Report) -> list[dict[str, Any]]:
-    """What the page's script plots: per chart, the x values and one series per column."""
-    labels = {c.key: c.label for c in report.columns}
-    return [
-        {
-            "kind": chart.kind,
-            "title": chart.title,
-            "x": [str(row.get(chart.x)) for row in report.rows],
-            "series": [
-                {"name": labels.get(key, key), "values": [row.get(key) for row in report.rows]}
-                for key in chart.series
-            ],
-        }
-        for chart in report.charts
-        if report.rows
-    ]
 
 
 @reports_required
