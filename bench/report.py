@@ -119,6 +119,12 @@ def markdown(run: dict[str, Any]) -> str:
             "reused from an earlier run."
             if data["reused"]
             else f"loaded in {data['seconds']:.1f} s ({data['per_second']:,.0f} tickets/s)."
+        )
+        + (
+            f" Reporting rollup brought up to date before measuring: "
+            f"{data['rollup_tickets']:,} tickets in {data['rollup_seconds']:.1f} s."
+            if data.get("rollup_tickets")
+            else ""
         ),
         "",
         "| scenario | conc. | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",

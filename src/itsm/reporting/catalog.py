@@ -147,7 +147,7 @@ def run_report(
     filters = parse_filters(params, today=now.astimezone(_zone_for(params)).date())
     if refresh:
         # Catch up the rollup with tickets changed since the worker's last pass (usually none).
-        refresh_report_facts(now=now)
+        refresh_report_facts(now=now, recent_only=True)
     text_params = {k: str(v) for k, v in params.items() if v is not None}
     return spec.compute(metrics.Context(user=user, filters=filters, params=text_params, now=now))
 

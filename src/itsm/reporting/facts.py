@@ -176,11 +176,20 @@ def rebuild_facts(ticket_ids: Sequence[int]) -> int:
     return len(facts)
 
 
-def stale_ticket_ids(limit: int) -> list[int]:
-    """Tickets without facts, or whose facts describe an older version."""
+def stale_ticket_ids(limit: int, *, recent_only: bool = False) -> list[int]:
+    """Tickets without facts, or whose facts describe an older version.
+
+    ``recent_only`` looks only at tickets changed since the newest fact, through the index on
+    ``updated_at``: every change made through the actions is found that way. Tickets that have
+    no fact although they did not change lately exist only after a bulk import that bypassed the
+    actions; finding them needs an anti-join over the whole table, which the worker's pass does
+    and report requests skip (at a million tickets it costs half a second).
+    """
     newest = TicketFact.objects.aggregate(newest=Max("source_updated_at"))["newest"]
     candidates = Ticket.objects.all()
-    if newest is not None:
+    if newest is not None and recent_only:
+        candidates = candidates.filter(updated_at__gte=newest - SAFETY_MARGIN)
+    elif newest is not None:
         # Tickets without a fact at all are few once the backfill ran; tickets changed lately
         # are the rest. Both are found without reading the whole table.
         candidates = candidates.filter(
@@ -190,11 +199,13 @@ def stale_ticket_ids(limit: int) -> list[int]:
     return list(stale.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def refresh_report_facts(*, now: datetime | None = None, limit: int = BATCH) -> int:
+def refresh_report_facts(
+    *, now: datetime | None = None, limit: int = BATCH, recent_only: bool = False
+) -> int:
     """Bring the facts of changed tickets up to date; returns how many were rebuilt."""
     total = 0
     while True:
-        ids = stale_ticket_ids(limit)
+        ids = stale_ticket_ids(limit, recent_only=recent_only)
         total += rebuild_facts(ids)
         if len(ids) < limit:
             return total
