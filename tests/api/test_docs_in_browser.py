@@ -10,24 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,"
-    "CertificateTransparencyComponentUpdater",
-    "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection",
-    "--no-pings",
-]
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.conftest import CHROMIUM_ARGS as ARGS
 
 pytestmark = [
     pytest.mark.e2e,

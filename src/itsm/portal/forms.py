@@ -5,36 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile as DjangoUpload
 from django.utils.translation import gettext_lazy as _
 
 from itsm.cmdb.models import Service
 from itsm.taxonomy.choices import Impact, Urgency
-from itsm.workflow.actions import UploadedFile
-
-MAX_FILES = 10
-
-
-class _MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class FilesField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", _MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(_("Attach at most %(n)d files at once.") % {"n": MAX_FILES})
-        return [
-            UploadedFile(name=f.name or "attachment", content=f.read())
-            for f in files
-            if isinstance(f, DjangoUpload)
-        ]
-
+from itsm.workflow.uploads import MultipleFileField
 
 URGENCY_CHOICES = [
     (Urgency.HIGH, _("I cannot work at all")),
@@ -78,7 +53,7 @@ class ReportIssueForm(forms.Form):
         initial=Impact.LOW,
         widget=forms.RadioSelect,
     )
-    attachments = FilesField(
+    attachments = MultipleFileField(
         label=_("Screenshots or files (optional)"),
         help_text=_("Images, PDFs, office documents or text, up to 10 MB each."),
     )
@@ -88,7 +63,7 @@ class PortalReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Your reply"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    attachments = FilesField(label=_("Attach files"))
+    attachments = MultipleFileField(label=_("Attach files"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile as DjangoUpload
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Group, User
@@ -13,33 +12,7 @@ from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.taxonomy.choices import Impact, TicketKind, Urgency
 from itsm.taxonomy.models import Category
 from itsm.tickets.choices import Channel, ResolutionCode, TicketState
-from itsm.workflow.actions import UploadedFile
-
-MAX_FILES = 10
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Zero or more files from one <input type=file multiple>."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(_("Attach at most %(n)d files at once.") % {"n": MAX_FILES})
-        cleaned: list[UploadedFile] = []
-        for upload in files:
-            if not isinstance(upload, DjangoUpload):
-                continue
-            cleaned.append(UploadedFile(name=upload.name or "attachment", content=upload.read()))
-        return cleaned
+from itsm.workflow.uploads import MultipleFileField
 
 
 def agents() -> Any:
