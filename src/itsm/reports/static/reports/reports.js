@@ -15,12 +15,16 @@
     });
   }
 
-  function draw(container, chart) {
+  function boxFor(container, chart) {
     var box = document.createElement("div");
     box.className = "chart";
     box.setAttribute("role", "img");
     box.setAttribute("aria-label", chart.title + " (the table below has the same figures)");
     container.appendChild(box);
+    return box;
+  }
+
+  function draw(box, chart) {
     var layout = {
       title: { text: chart.title, font: { size: 15 } },
       barmode: chart.kind === "stacked" ? "stack" : "group",
@@ -44,7 +48,11 @@
     if (!container || !window.Plotly) { return; }
     var data = document.getElementById(container.getAttribute("data-charts"));
     if (!data) { return; }
-    JSON.parse(data.textContent).forEach(function (chart) { draw(container, chart); });
+    var charts = JSON.parse(data.textContent);
+    // Every box first, then the plots: the grid lays out all columns before plotly measures
+    // a box (a lone first box would span the whole row and keep that width).
+    var boxes = charts.map(function (chart) { return boxFor(container, chart); });
+    charts.forEach(function (chart, index) { draw(boxes[index], chart); });
   }
 
   if (document.readyState === "loading") {
