@@ -497,8 +497,9 @@ def breaches(ctx: Context) -> Report:
 
 
 def _by_group_rates(
-    pairs: Iterable[tuple[str | None, bool]], part_label: str, whole_label: str
+    pairs: Iterable[tuple[str | None, bool]],
 ) -> tuple[list[dict[str, Any]], int, int]:
+    """Per assignment group (and for all): how many tickets, how many of them hit, the rate."""
     whole: Counter[str] = Counter()
     part: Counter[str] = Counter()
     for group, hit in pairs:
@@ -525,7 +526,7 @@ def first_contact_resolution(ctx: Context) -> Report:
     pairs = ctx.in_range("resolved_at").values_list(
         "assignment_group__name", "report_fact__first_contact_resolution"
     )
-    rows, part, whole = _by_group_rates(pairs, "fcr", "resolved")
+    rows, part, whole = _by_group_rates(pairs)
     return ctx.report(
         "first_contact_resolution",
         "First contact resolution",
@@ -550,7 +551,7 @@ def reopen_rate(ctx: Context) -> Report:
             "assignment_group__name", "report_fact__reopen_count"
         )
     ]
-    rows, part, whole = _by_group_rates(pairs, "reopened", "resolved")
+    rows, part, whole = _by_group_rates(pairs)
     return ctx.report(
         "reopen_rate",
         "Reopen rate",
