@@ -17,6 +17,7 @@ from bench.options import VAR_DIR, Options
 TITLES = {
     "L1": "INSERT+COMMIT loop",
     "L2": "primary-key SELECT loop",
+    "L3": "HTTP floor (liveness probe)",
     "S1": "create incident (API)",
     "S2": "agent queue (HTML)",
     "S3": "API ticket list",
@@ -132,12 +133,17 @@ def run_baselines(options: Options, fx: Any, results: dict[str, Any]) -> None:
         say(f"  {figures['ops_per_s']:,} ops/s, p95 {figures['p95_ms']} ms")
 
 
-def run_server_scenarios(options: Options, fx: Any, base_url: str, results: dict[str, Any]) -> None:
+def run_server_scenarios(options: Options, fx: Any, server: Any, results: dict[str, Any]) -> None:
     from bench import scenarios
+    from bench.cpu import CpuMeter
+
+    base_url = server.base_url
+    meter = CpuMeter(server.process.pid)
 
     warm = 0.5 if options.smoke else 3.0
     read = options.read_concurrency
     plans: dict[str, Any] = {
+        "L3": lambda: scenarios.l3(fx, options.concurrency),
         "S1": lambda: scenarios.s1(fx, options.concurrency),
         "S2": lambda: scenarios.s2(fx, read),
         "S3": lambda: scenarios.s3(fx, read),
@@ -155,12 +161,13 @@ def run_server_scenarios(options: Options, fx: Any, base_url: str, results: dict
             results[name] = {"title": TITLES[name], **_not_available(str(why))}
             say(f"  not available: {why}")
             continue
-        figures = scenarios.measure(base_url, users, options.duration, warm=warm)
+        figures = scenarios.measure(base_url, users, options.duration, warm=warm, meter=meter)
         results[name] = {"status": "ok", "title": TITLES[name], **figures}
         say(
             f"  {figures['req_per_s']:,} req/s, p50 {figures['p50_ms']} ms, "
             f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, {figures['errors']} errors"
         )
+        say_cpu(figures)
     if options.wants("S8"):
         say(
             f"S8 {TITLES['S8']}: {len(fx.agents)} agents, {options.arrivals_per_second}/s arrivals…"
@@ -172,10 +179,24 @@ def run_server_scenarios(options: Options, fx: Any, base_url: str, results: dict
             options.duration,
             warm=warm,
             arrivals=(arrivals, options.arrivals_per_second),
+            meter=meter,
         )
         results["S8"] = {"status": "ok", "title": TITLES["S8"], **figures}
         for action, sub in figures.get("actions", {}).items():
             say(f"  {action:<16} p95 {sub['p95_ms']} ms ({sub['requests']} requests)")
+
+
+def say_cpu(figures: dict[str, Any]) -> None:
+    cpu = figures.get("cpu")
+    if not cpu:
+        return
+    split = ", ".join(
+        f"{group} {ms}" for group, ms in cpu["cpu_ms_per_request"].items() if ms is not None
+    )
+    say(
+        f"  CPU ms per request: {split}; machine {cpu['machine_busy_pct']} % busy; "
+        f"ceiling {cpu['ceiling_req_per_s']} req/s"
+    )
 
 
 def run_sla_sweep(options: Options, results: dict[str, Any]) -> None:
@@ -216,12 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     fx = fixtures.prepare(options.agents, dataset.s5_numbers())
     results: dict[str, Any] = {}
     run_baselines(options, fx, results)
-    server_wanted = any(options.wants(s) for s in ("S1", "S2", "S3", "S4", "S5", "S6", "S8"))
+    server_wanted = any(options.wants(s) for s in ("L3", "S1", "S2", "S3", "S4", "S5", "S6", "S8"))
     if server_wanted:
         say(f"Starting itsm serve on 127.0.0.1:{options.port} with {options.workers} web workers…")
         log = VAR_DIR / "server.log"
         with Server(env, options.port, options.workers, log) as server:
-            run_server_scenarios(options, fx, server.base_url, results)
+            run_server_scenarios(options, fx, server, results)
             memory = server.memory()
         web = [m.peak_rss_mb for m in memory if m.role == "web worker"]
         results["memory"] = {

@@ -13,7 +13,7 @@ VAR_DIR = BENCH_DIR / "var"
 RESULTS_DIR = BENCH_DIR / "results"
 MAX_SCALE = 1_000_000
 PG_BENCH_DATABASE = "itsm_bench"
-SCENARIOS = ("L1", "L2", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8")
+SCENARIOS = ("L1", "L2", "L3", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8")
 
 
 @dataclass

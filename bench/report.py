@@ -162,6 +162,7 @@ def markdown(run: dict[str, Any]) -> str:
                 f"| {_cell(sub['req_per_s'])} | {_cell(sub['p50_ms'])} | {_cell(sub['p95_ms'])} "
                 f"| {_cell(sub['p99_ms'])} |"
             )
+    lines += _cpu_table(run["results"])
     ratio = run["results"].get("S1/L1", {}).get("ratio")
     lines += ["", f"S1/L1 (API incident creations per storage commit): {_cell(ratio)}", ""]
     memory = run["results"].get("memory", {})
@@ -177,6 +178,35 @@ def markdown(run: dict[str, Any]) -> str:
         lines.append(f"| {row['budget']} | {_cell(row['measured'])} | {met} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def _cpu_table(results: dict[str, Any]) -> list[str]:
+    """CPU milliseconds per request by process group, and the rate the desk's share allows."""
+    rows = [
+        (name, figures["cpu"])
+        for name, figures in results.items()
+        if isinstance(figures, dict) and figures.get("cpu")
+    ]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "CPU per request (ms of CPU time, all cores; the ceiling is cores × 1000 / the desk's "
+        "share: web, worker and database, without the load generator):",
+        "",
+        "| scenario | web workers | background worker | database | load generator | other "
+        "| desk total | machine busy % | ceiling req/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, cpu in rows:
+        per = cpu["cpu_ms_per_request"]
+        lines.append(
+            f"| {name} | {_cell(per['web workers'])} | {_cell(per['background worker'])} "
+            f"| {_cell(per['database'])} | {_cell(per['load generator'])} | {_cell(per['other'])} "
+            f"| {_cell(cpu['server_cpu_ms_per_request'])} | {_cell(cpu['machine_busy_pct'])} "
+            f"| {_cell(cpu['ceiling_req_per_s'])} |"
+        )
+    return lines
 
 
 def write(run: dict[str, Any], directory: Path) -> tuple[Path, Path]:

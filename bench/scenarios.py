@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import load
+from bench.cpu import CpuMeter
 from bench.fixtures import Actor, Fixtures
 from bench.load import Call, User
 
@@ -78,6 +79,15 @@ def api_list_path(group: int, variant: int) -> str:
     if variant % 2 == 1:
         params.append(("priority", "P3"))
     return "/api/v1/tickets?" + urlencode(params)
+
+
+def l3(fx: Fixtures, concurrency: int) -> list[User]:
+    """The HTTP floor: the liveness probe through the same server, middleware and client, with
+    no database work. Its rate bounds what any endpoint can reach on this machine."""
+    return [
+        _user(fx.desk, lambda i: Call("liveness probe", "GET", "/healthz"))
+        for _ in range(concurrency)
+    ]
 
 
 def s1(fx: Fixtures, concurrency: int) -> list[User]:
@@ -211,10 +221,14 @@ def measure(
     *,
     warm: float,
     arrivals: tuple[User, float] | None = None,
+    meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     warm_up(base_url, users, warm)
+    before = meter.snapshot() if meter else None
     recorder = load.run(base_url, users, duration, arrivals=arrivals)
     figures = recorder.summary()
+    if meter is not None and before is not None:
+        figures["cpu"] = meter.spent(before, meter.snapshot(), figures["requests"])
     figures["concurrency"] = len(users)
     actions = sorted(recorder.latencies)
     if len(actions) > 1:

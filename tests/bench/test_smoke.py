@@ -71,7 +71,7 @@ def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
     assert run["dataset"]["journal_entries"] > 300
     assert run["machine"]["cores"] >= 1
     outcome = run["results"]
-    for name in ("L1", "L2", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"):
+    for name in ("L1", "L2", "L3", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"):
         assert name in outcome, name
         if outcome[name].get("status") != "ok":
             assert outcome[name]["reason"], name
@@ -80,4 +80,10 @@ def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
     assert outcome["S1"]["requests"] > 0
     assert outcome["S1/L1"]["ratio"] is not None
     assert any(p["role"] == "web worker" for p in outcome["memory"]["processes"])
-    assert "| budget | measured | met |" in markdown_file.read_text(encoding="utf-8")
+    # Every server scenario says where its CPU went; the web workers did the S1 work.
+    cpu = outcome["S1"]["cpu"]
+    assert cpu["cpu_seconds"]["web workers"] > 0
+    assert cpu["server_cpu_ms_per_request"] > 0
+    text = markdown_file.read_text(encoding="utf-8")
+    assert "| budget | measured | met |" in text
+    assert "| scenario | web workers | background worker | database |" in text
