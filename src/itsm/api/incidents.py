@@ -17,7 +17,7 @@ from itsm.api.responses import answer
 from itsm.api.schemas import PersonOut, TicketOut, TransitionIn, TransitionOut
 from itsm.api.serializers import person_out, ticket_out, transitions_out
 from itsm.cmdb.models import ConfigurationItem, Service
-from itsm.core.errors import ActionError, InvalidInput, PermissionDenied
+from itsm.core.errors import ActionError, InvalidInput, NotFound, PermissionDenied
 from itsm.incidents.actions import (
     do_attach_to_major_incident,
     do_flag_major_incident,
@@ -32,6 +32,7 @@ from itsm.taxonomy.choices import Impact, Priority, TicketKind, Urgency
 from itsm.taxonomy.models import Category
 from itsm.tickets.choices import Channel
 from itsm.tickets.models import Ticket
+from itsm.tickets.querysets import user_can_see_ticket
 
 router = Router()
 
@@ -140,15 +141,21 @@ def _incident_ticket(user: Any, number: str) -> Ticket:
     return ticket
 
 
-def incident_out(ticket: Ticket) -> IncidentOut:
-    incident = (
-        Incident.objects.select_related("major_incident_manager").filter(ticket=ticket).first()
-    )
-    children = list(
-        Ticket.objects.filter(parent=ticket, kind=TicketKind.INCIDENT)
-        .order_by("pk")
-        .values_list("number", flat=True)
-    )
+def incident_out(ticket: Ticket, *, opened: Incident | None = None) -> IncidentOut:
+    """The answer for an incident; ``opened``: its Incident row when it was just logged (nothing
+    to read back: no major incident manager, no children yet)."""
+    if opened is not None:
+        incident: Incident | None = opened
+        children: list[str] = []
+    else:
+        incident = (
+            Incident.objects.select_related("major_incident_manager").filter(ticket=ticket).first()
+        )
+        children = list(
+            Ticket.objects.filter(parent=ticket, kind=TicketKind.INCIDENT)
+            .order_by("pk")
+            .values_list("number", flat=True)
+        )
     return IncidentOut(
         **ticket_out(ticket).model_dump(),
         hold_reason=hold_reason_of(ticket),
@@ -213,7 +220,13 @@ def open_incident(request: HttpRequest, payload: IncidentIn) -> HttpResponse:
             ),
             channel=payload.channel,
         )
-    response = _answer(request, ticket.number, status=201)
+    # The ticket in hand is the row just written, with the related rows the answer reads; only
+    # whether the caller may see it is asked, as reading it back through visibility did.
+    if not user_can_see_ticket(user, ticket):
+        raise NotFound(f"No ticket {ticket.number} that you may see.")
+    response = answer(
+        incident_out(ticket, opened=ticket.incident), status=201, version=ticket.version
+    )
     response["Location"] = f"{request.path.rstrip('/')}/{ticket.number}"
     return response
 

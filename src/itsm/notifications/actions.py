@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from itsm.core.errors import PermissionDenied
 from itsm.notifications.choices import OutboxStatus, TicketEvent
-from itsm.notifications.compose import compose, recipients_for, unique_people
+from itsm.notifications.compose import compose_many, recipients_for, unique_people
 from itsm.notifications.models import OutboxAttachment, OutboxMessage
 from itsm.tickets.choices import JournalType
 from itsm.tickets.models import JournalEntry, Ticket
@@ -46,29 +46,54 @@ def _enqueue(
     details: str = "",
     now: datetime | None = None,
 ) -> list[OutboxMessage]:
-    now = now or timezone.now()
-    rows = []
-    for person in unique_people(people, actor=actor):
-        mail = compose(
-            ticket, event, person, actor=actor, entry=entry, headline=headline, details=details
-        )
-        if mail is None:
-            continue
-        rows.append(
-            OutboxMessage(
-                ticket=ticket,
-                journal_entry=entry,
-                event=event,
-                recipient=person,
-                to_email=person.email,
-                subject=mail.subject,
-                body=mail.body,
-                headers=mail.headers,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+    rows = _outbox_rows(
+        ticket,
+        event,
+        people,
+        actor=actor,
+        entry=entry,
+        headline=headline,
+        details=details,
+        now=now or timezone.now(),
+    )
     return OutboxMessage.objects.bulk_create(rows)
+
+
+def _outbox_rows(
+    ticket: Ticket,
+    event: str,
+    people: Iterable[Any],
+    *,
+    actor: Any,
+    entry: JournalEntry | None,
+    headline: str = "",
+    details: str = "",
+    now: datetime,
+) -> list[OutboxMessage]:
+    mails = compose_many(
+        ticket,
+        event,
+        unique_people(people, actor=actor),
+        actor=actor,
+        entry=entry,
+        headline=headline,
+        details=details,
+    )
+    return [
+        OutboxMessage(
+            ticket=ticket,
+            journal_entry=entry,
+            event=event,
+            recipient=mail.recipient,
+            to_email=mail.recipient.email,
+            subject=mail.subject,
+            body=mail.body,
+            headers=mail.headers,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for mail in mails
+    ]
 
 
 def notify_ticket_event(
@@ -91,6 +116,39 @@ def notify_ticket_event(
         entry = _anchor_entry(ticket, event)
     people = recipients_for(ticket, event, actor=actor)
     return _enqueue(ticket, event, people, actor=actor, entry=entry, now=now)
+
+
+def notify_new_ticket(
+    ticket: Ticket,
+    *,
+    actor: Any,
+    opened: JournalEntry,
+    assigned: JournalEntry | None,
+    now: datetime | None = None,
+) -> list[OutboxMessage]:
+    """The outbox rows of a ticket just opened, in one insert: ``created`` anchored on the opening
+    line, then ``assigned`` (by the routing, so no actor) anchored on the last assignment line when
+    the ticket went to a group or agent. The same rows ``notify_ticket_event`` writes for the two
+    events; a ticket being opened has no watchers yet, so none are looked up."""
+    now = now or timezone.now()
+    rows = _outbox_rows(
+        ticket,
+        TicketEvent.CREATED,
+        recipients_for(ticket, TicketEvent.CREATED, actor=actor, watchers=[]),
+        actor=actor,
+        entry=opened,
+        now=now,
+    )
+    if ticket.assignee_id or ticket.assignment_group_id:
+        rows += _outbox_rows(
+            ticket,
+            TicketEvent.ASSIGNED,
+            recipients_for(ticket, TicketEvent.ASSIGNED, actor=None, watchers=[]),
+            actor=None,
+            entry=assigned,
+            now=now,
+        )
+    return OutboxMessage.objects.bulk_create(rows)
 
 
 def notify_people(
@@ -165,3 +223,4 @@ def do_retry_outbox_messages(
 
 def max_attempts() -> int:
     return int(settings.ITSM_OUTBOX_MAX_ATTEMPTS)
+

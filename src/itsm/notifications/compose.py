@@ -74,9 +74,15 @@ def _watchers(ticket: Ticket) -> list[Any]:
     return [w.user for w in Watcher.objects.filter(ticket=ticket).select_related("user")]
 
 
-def recipients_for(ticket: Ticket, event: str, *, actor: Any) -> list[Any]:
-    """Everyone an event concerns, before visibility and the actor are taken out."""
-    watchers = _watchers(ticket)
+def recipients_for(
+    ticket: Ticket, event: str, *, actor: Any, watchers: list[Any] | None = None
+) -> list[Any]:
+    """Everyone an event concerns, before visibility and the actor are taken out.
+
+    ``watchers``: the ticket's watching users when the caller knows them (a ticket being opened
+    has none yet); read from the database otherwise."""
+    if watchers is None:
+        watchers = _watchers(ticket)
     agent_watchers = [w for w in watchers if w.is_agent]
     if event == TicketEvent.CREATED:
         return [ticket.requester]
@@ -197,10 +203,90 @@ def compose(
     details: str = "",
 ) -> Mail | None:
     """The mail this recipient gets for this event, or None when they may not see it."""
-    if entry is not None and entry.is_internal and not sees_internal(recipient):
-        return None
-    if not user_can_see_ticket(recipient, ticket):
-        return None
+    mails = compose_many(
+        ticket, event, [recipient], actor=actor, entry=entry, headline=headline, details=details
+    )
+    return mails[0] if mails else None
+
+
+def audience_of(ticket: Ticket, recipient: Any) -> tuple[bool, bool, bool]:
+    """What a mail's text depends on besides the event: whether the recipient sees internal
+    details, is the assignee (the headline says "assigned to you"), is the requester (a
+    resolution mail carries the confirm and reopen links). People of one audience get the same text.
+    """
+    return (
+        sees_internal(recipient),
+        recipient.pk == ticket.assignee_id,
+        recipient.pk == ticket.requester_id,
+    )
+
+
+def compose_many(
+    ticket: Ticket,
+    event: str,
+    people: Iterable[Any],
+    *,
+    actor: Any,
+    entry: JournalEntry | None,
+    headline: str = "",
+    details: str = "",
+) -> list[Mail]:
+    """``compose`` for each person, in order, leaving out those who may not see the event.
+
+    Visibility is decided per person; the subject and text are written once per audience
+    (``audience_of``) and shared, so a group of seven agents costs one text, not seven. Only the
+    Message-ID is personal.
+    """
+    subject = _subject(ticket, event)
+    thread = thread_id(ticket)
+    bodies: dict[tuple[bool, bool, bool], str] = {}
+    mails = []
+    for recipient in people:
+        if entry is not None and entry.is_internal and not sees_internal(recipient):
+            continue
+        if not user_can_see_ticket(recipient, ticket):
+            continue
+        audience = audience_of(ticket, recipient)
+        body = bodies.get(audience)
+        if body is None:
+            body = bodies[audience] = _body(
+                ticket,
+                event,
+                recipient,
+                actor=actor,
+                entry=entry,
+                headline=headline,
+                details=details,
+            )
+        headers = {
+            "Message-ID": message_id(ticket, entry, recipient),
+            "In-Reply-To": thread,
+            "References": thread,
+            "X-ITSM-Ticket": ticket.number,
+            "Auto-Submitted": "auto-generated",
+        }
+        mails.append(Mail(recipient=recipient, subject=subject, body=body, headers=headers))
+    return mails
+
+
+def _subject(ticket: Ticket, event: str) -> str:
+    prefix = "[ESCALATION] " if event == TicketEvent.ESCALATION else ""
+    if event == TicketEvent.MAJOR_INCIDENT:
+        prefix = "[MAJOR INCIDENT] "
+    return subject_for(ticket, prefix)
+
+
+def _body(
+    ticket: Ticket,
+    event: str,
+    recipient: Any,
+    *,
+    actor: Any,
+    entry: JournalEntry | None,
+    headline: str,
+    details: str,
+) -> str:
+    """The text of the mail; it reads of the recipient only what ``audience_of`` names."""
     who = _actor_name(entry, actor)
     if headline:
         lines = [headline]
@@ -215,20 +301,4 @@ def compose(
         lines += ["", details]
     link = agent_link(ticket) if sees_internal(recipient) else portal_link(ticket)
     lines += ["", *_summary(ticket, recipient), "", f"Open it: {link}"]
-    thread = thread_id(ticket)
-    headers = {
-        "Message-ID": message_id(ticket, entry, recipient),
-        "In-Reply-To": thread,
-        "References": thread,
-        "X-ITSM-Ticket": ticket.number,
-        "Auto-Submitted": "auto-generated",
-    }
-    prefix = "[ESCALATION] " if event == TicketEvent.ESCALATION else ""
-    if event == TicketEvent.MAJOR_INCIDENT:
-        prefix = "[MAJOR INCIDENT] "
-    return Mail(
-        recipient=recipient,
-        subject=subject_for(ticket, prefix),
-        body="\n".join(lines) + "\n",
-        headers=headers,
-    )
+    return "\n".join(lines) + "\n"

@@ -12,8 +12,8 @@ from itsm.core.errors import InvalidInput
 from itsm.taxonomy.choices import TicketKind
 from itsm.tickets.actions import save_ticket
 from itsm.tickets.choices import INACTIVE_STATES, TicketState
-from itsm.tickets.events import field_changed_event, transition_event
-from itsm.tickets.models import Ticket
+from itsm.tickets.events import field_changed_line, transition_line, write_lines
+from itsm.tickets.models import JournalEntry, Ticket
 
 #: How much an open incident of each priority weighs in an agent's load.
 PRIORITY_WEIGHT = {"P1": 5, "P2": 4, "P3": 3, "P4": 2, "P5": 1}
@@ -86,6 +86,28 @@ def apply_assignment(
         and not group.members.filter(pk=assignee.pk).exists()
     ):
         raise InvalidInput("assignee", f"{assignee} is not a member of {group}.")
+    lines: list[JournalEntry] = []
+    changed = assignment_lines(ticket, group, assignee, actor=actor, now=now, why=why, lines=lines)
+    write_lines(lines)
+    if changed:
+        save_ticket(ticket, changed)
+    return changed
+
+
+def assignment_lines(
+    ticket: Ticket,
+    group: Group | None,
+    assignee: User | None,
+    *,
+    actor: User | None,
+    now: datetime,
+    why: str,
+    lines: list[JournalEntry],
+) -> list[str]:
+    """Set group and assignee on the ticket in memory and append their journal lines to ``lines``
+    (not written, not saved). The caller has checked that the assignee is a member of the group:
+    ``apply_assignment`` asks the database, a new ticket's routing picked the agent among them.
+    Returns the changed fields."""
     if assignee is not None and not assignee.is_agent:
         raise InvalidInput("assignee", f"{assignee} is not an agent.")
     changed: list[str] = []
@@ -93,26 +115,36 @@ def apply_assignment(
         old = ticket.assignment_group
         ticket.assignment_group = group
         changed.append("assignment_group")
-        entry = field_changed_event(
-            ticket, "assignment_group", _display(old), _display(group), actor=actor, at=now
+        lines.append(
+            field_changed_line(
+                ticket,
+                "assignment_group",
+                _display(old),
+                _display(group),
+                actor=actor,
+                at=now,
+                body=f"Assigned {why}." if why else "",
+            )
         )
-        if why:
-            entry.body = f"Assigned {why}."
-            entry.save(update_fields=["body"])
     if ticket.assignee_id != (assignee.pk if assignee else None):
         old_assignee = ticket.assignee
         ticket.assignee = assignee
         changed.append("assignee")
-        entry = field_changed_event(
-            ticket, "assignee", _display(old_assignee), _display(assignee), actor=actor, at=now
+        lines.append(
+            field_changed_line(
+                ticket,
+                "assignee",
+                _display(old_assignee),
+                _display(assignee),
+                actor=actor,
+                at=now,
+                body=f"Assigned {why}." if why and "assignment_group" not in changed else "",
+            )
         )
-        if why and "assignment_group" not in changed:
-            entry.body = f"Assigned {why}."
-            entry.save(update_fields=["body"])
     if assignee is not None and ticket.state == TicketState.NEW:
-        transition_event(ticket, ticket.state, TicketState.ASSIGNED, actor=actor, at=now)
+        lines.append(
+            transition_line(ticket, ticket.state, TicketState.ASSIGNED, actor=actor, at=now)
+        )
         ticket.state = TicketState.ASSIGNED
         changed.append("state")
-    if changed:
-        save_ticket(ticket, changed)
     return changed

@@ -83,16 +83,48 @@ def load_facts(ticket_ids: Iterable[int]) -> dict[int, list[Fact]]:
     )
     facts: dict[int, list[Fact]] = defaultdict(list)
     for ticket_id, entry_type, at, new_value, data in rows:
-        if entry_type == JournalType.TRANSITION:
-            facts[ticket_id].append(Fact(at, STATE, new_value))
-        elif entry_type == JournalType.FIELD_CHANGE:
-            facts[ticket_id].append(Fact(at, PRIORITY, new_value))
-        elif entry_type == JournalType.COMMENT:
-            facts[ticket_id].append(Fact(at, RESPONSE))
-        elif isinstance(data, dict):
-            facts[ticket_id].append(
-                Fact(at, CREATED, str(data.get("state", "")), str(data.get("priority", "")))
-            )
+        fact = _fact(entry_type, at, new_value, data)
+        if fact is not None:
+            facts[ticket_id].append(fact)
+    return facts
+
+
+def _fact(entry_type: str, at: datetime, new_value: str, data: object) -> Fact | None:
+    """The fact of one journal line that ``_RELEVANT`` selected."""
+    if entry_type == JournalType.TRANSITION:
+        return Fact(at, STATE, new_value)
+    if entry_type == JournalType.FIELD_CHANGE:
+        return Fact(at, PRIORITY, new_value)
+    if entry_type == JournalType.COMMENT:
+        return Fact(at, RESPONSE)
+    if isinstance(data, dict):
+        return Fact(at, CREATED, str(data.get("state", "")), str(data.get("priority", "")))
+    return None
+
+
+def _is_relevant(entry: JournalEntry) -> bool:
+    """``_RELEVANT`` asked of a line in memory."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    if entry.entry_type == JournalType.TRANSITION:
+        return True
+    if entry.entry_type == JournalType.FIELD_CHANGE:
+        return entry.field == "priority"
+    if entry.entry_type == JournalType.COMMENT:
+        return data.get("first_response") is True
+    if entry.entry_type == JournalType.SYSTEM:
+        return data.get("event") == "created"
+    return False
+
+
+def facts_of(lines: Iterable[JournalEntry]) -> list[Fact]:
+    """The SLA facts of journal lines in hand (in journal order), as ``load_facts`` reads them
+    once written: an action that has just built a ticket's whole journal need not read it back."""
+    facts = []
+    for line in lines:
+        if _is_relevant(line):
+            fact = _fact(line.entry_type, line.created_at, line.new_value, line.data)
+            if fact is not None:
+                facts.append(fact)
     return facts
 
 
@@ -305,6 +337,12 @@ def _build_selectors() -> list[Selector]:
 
 
 def _attach(ticket: Ticket, definition_ids: Sequence[int], now: datetime) -> list[SlaInstance]:
+    return SlaInstance.objects.bulk_create(_new_instances(ticket, definition_ids, now))
+
+
+def _new_instances(
+    ticket: Ticket, definition_ids: Sequence[int], now: datetime
+) -> list[SlaInstance]:
     if not definition_ids:
         return []
     definitions = SlaDefinition.objects.select_related("calendar").filter(pk__in=definition_ids)
@@ -323,7 +361,7 @@ def _attach(ticket: Ticket, definition_ids: Sequence[int], now: datetime) -> lis
                 computed_at=now,
             )
         )
-    return SlaInstance.objects.bulk_create(created)
+    return created
 
 
 # --------------------------------------------------------------------------- entry point
@@ -347,6 +385,40 @@ def recompute_ticket_slas(ticket: Ticket, *, now: datetime) -> None:
     update_ticket_due(ticket, instances)
 
 
+def plan_new_ticket_slas(
+    ticket: Ticket, lines: Sequence[JournalEntry], *, now: datetime
+) -> list[SlaInstance]:
+    """The SLA instances of a ticket being opened, with their figures, before anything is written.
+
+    ``lines`` is the new ticket's whole journal, in order. The instances and ``ticket.sla_due_at``
+    come out exactly as ``recompute_ticket_slas`` would store them after reading that journal back
+    (attach the matching definitions, evaluate, store), without the reads and the UPDATEs: the
+    caller inserts the ticket with its due time, then ``save_new_ticket_slas``.
+    """
+    matching = sorted({s.definition_id for s in active_selectors() if s.matches(ticket)})
+    instances = _new_instances(ticket, matching, now)
+    facts = facts_of(lines)
+    for instance in instances:
+        try:
+            result = evaluate_instance(instance, ticket, facts, now)
+        except ValueError:
+            logger.exception(
+                "SLA %r on %s cannot be evaluated", instance.definition.name, ticket.number
+            )
+            continue
+        if store_result(instance, result, now):
+            # What save_instance does to a stored instance whose figures changed.
+            instance.version += 1
+            instance.computed_at = now
+    ticket.sla_due_at = earliest_due(instances)
+    return instances
+
+
+def save_new_ticket_slas(instances: Sequence[SlaInstance]) -> None:
+    """Insert the instances ``plan_new_ticket_slas`` made, once their ticket has its row."""
+    SlaInstance.objects.bulk_create(instances)
+
+
 def _reconcile(ticket: Ticket, instances: list[SlaInstance], now: datetime) -> list[SlaInstance]:
     """Detach instances whose definition no longer holds; attach the newly matching ones."""
     matching = {s.definition_id for s in active_selectors() if s.matches(ticket)}
@@ -365,7 +437,16 @@ def _reconcile(ticket: Ticket, instances: list[SlaInstance], now: datetime) -> l
 
 def update_ticket_due(ticket: Ticket, instances: Iterable[SlaInstance]) -> None:
     """``Ticket.sla_due_at`` = the earliest due time of its running, attached instances."""
-    due = min(
+    due = earliest_due(instances)
+    if due != ticket.sla_due_at:
+        # A queryset update: the caller's other in-memory fields are left alone.
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+        ticket.sla_due_at = due
+
+
+def earliest_due(instances: Iterable[SlaInstance]) -> datetime | None:
+    """The earliest due time of the running, attached instances (``Ticket.sla_due_at``)."""
+    return min(
         (
             i.due_at
             for i in instances
@@ -373,7 +454,3 @@ def update_ticket_due(ticket: Ticket, instances: Iterable[SlaInstance]) -> None:
         ),
         default=None,
     )
-    if due != ticket.sla_due_at:
-        # A queryset update: the caller's other in-memory fields are left alone.
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
-        ticket.sla_due_at = due

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,26 @@ from itsm.tickets.models import JournalEntry, Ticket
 PUBLIC_FIELDS = frozenset({"state", "title", "description", "priority", "service"})
 
 
+def _line(
+    ticket: Ticket,
+    entry_type: str,
+    *,
+    actor: Any,
+    at: datetime | None = None,
+    is_internal: bool = False,
+    **values: Any,
+) -> JournalEntry:
+    return JournalEntry(
+        ticket=ticket,
+        entry_type=entry_type,
+        actor=actor,
+        created_at=at or timezone.now(),
+        is_internal=is_internal,
+        version=ticket.journal_version(),
+        **values,
+    )
+
+
 def _entry(
     ticket: Ticket,
     entry_type: str,
@@ -23,14 +44,83 @@ def _entry(
     is_internal: bool = False,
     **values: Any,
 ) -> JournalEntry:
-    return JournalEntry.objects.create(
-        ticket=ticket,
-        entry_type=entry_type,
+    entry = _line(ticket, entry_type, actor=actor, at=at, is_internal=is_internal, **values)
+    entry.save(force_insert=True)
+    return entry
+
+
+def write_lines(lines: Sequence[JournalEntry]) -> list[JournalEntry]:
+    """Write the journal lines of one change (built by the ``*_line`` helpers) in one statement.
+
+    They get their ids in list order, so the journal's (created_at, id) order is the list's.
+    """
+    return JournalEntry.objects.bulk_create(lines) if lines else []
+
+
+def field_changed_line(
+    ticket: Ticket,
+    field: str,
+    old: str,
+    new: str,
+    *,
+    actor: Any,
+    at: datetime | None = None,
+    body: str = "",
+) -> JournalEntry:
+    """The line ``field_changed_event`` writes, not saved yet (see ``write_lines``)."""
+    return _line(
+        ticket,
+        JournalType.FIELD_CHANGE,
         actor=actor,
-        created_at=at or timezone.now(),
-        is_internal=is_internal,
-        version=ticket.journal_version(),
-        **values,
+        at=at,
+        is_internal=field not in PUBLIC_FIELDS,
+        field=field,
+        old_value=old,
+        new_value=new,
+        body=body,
+    )
+
+
+def transition_line(
+    ticket: Ticket,
+    old_state: str,
+    new_state: str,
+    *,
+    actor: Any,
+    reason: str = "",
+    at: datetime | None = None,
+) -> JournalEntry:
+    """The line ``transition_event`` writes, not saved yet (see ``write_lines``)."""
+    return _line(
+        ticket,
+        JournalType.TRANSITION,
+        actor=actor,
+        at=at,
+        field="state",
+        old_value=old_state,
+        new_value=new_state,
+        body=reason,
+    )
+
+
+def system_line(
+    ticket: Ticket,
+    body: str,
+    *,
+    actor: Any = None,
+    internal: bool = True,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> JournalEntry:
+    """The line ``system_event`` writes, not saved yet (see ``write_lines``)."""
+    return _line(
+        ticket,
+        JournalType.SYSTEM,
+        actor=actor,
+        at=at,
+        is_internal=internal,
+        body=body,
+        data=data or {},
     )
 
 

@@ -13,15 +13,23 @@ from django.utils import timezone
 from itsm.accounts.models import Group, User
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.errors import InvalidInput, PermissionDenied
-from itsm.notifications.actions import notify_ticket_event
+from itsm.notifications.actions import notify_new_ticket, notify_ticket_event
 from itsm.rules.assignment import apply_assignment as _apply_assignment
+from itsm.rules.assignment import assignment_lines
 from itsm.rules.routing import route_new_ticket
-from itsm.sla.live import recompute_ticket_slas
+from itsm.sla.live import plan_new_ticket_slas, recompute_ticket_slas, save_new_ticket_slas
 from itsm.taxonomy.choices import Impact, Priority, TicketKind, Urgency
 from itsm.taxonomy.models import Category, priority_for
 from itsm.tickets.actions import lock_ticket, save_ticket, store_attachment
 from itsm.tickets.choices import Channel, LinkType, ResolutionCode, TicketState
-from itsm.tickets.events import comment_event, field_changed_event, system_event, transition_event
+from itsm.tickets.events import (
+    comment_event,
+    field_changed_event,
+    system_event,
+    system_line,
+    transition_event,
+    write_lines,
+)
 from itsm.tickets.lifecycles import SYSTEM, lifecycle_for
 from itsm.tickets.models import Attachment, JournalEntry, Ticket, TicketLink
 from itsm.tickets.numbering import allocate_number
@@ -68,7 +76,6 @@ def _validate_text(field: str, value: str, *, required: bool, max_length: int) -
     return cleaned
 
 
-@transaction.atomic
 def do_create_ticket(
     *,
     kind: TicketKind | str,
@@ -86,8 +93,9 @@ def do_create_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket: number, priority from the matrix, routing, SLAs, journal, notifications."""
-    now = now or timezone.now()
     kind = TicketKind(kind)
+    # Refused input is refused before the transaction starts, so a caller's own transaction
+    # is left usable (the writes below run without a savepoint of their own).
     if impact not in Impact.values:
         raise InvalidInput("impact", f"Impact must be one of {', '.join(Impact.values)}.")
     if urgency not in Urgency.values:
@@ -95,13 +103,55 @@ def do_create_ticket(
     if channel not in Channel.values:
         raise InvalidInput("channel", f"Channel must be one of {', '.join(Channel.values)}.")
     _check_category(category, kind)
-    if configuration_item is not None and service is None:
-        service = configuration_item.service
-    ticket = Ticket.objects.create(
-        number=allocate_number(kind),
+    return _create_ticket(
         kind=kind,
         title=_validate_text("title", title, required=True, max_length=300),
         description=_validate_text("description", description, required=False, max_length=100_000),
+        requester=requester,
+        actor=actor,
+        impact=impact,
+        urgency=urgency,
+        category=category,
+        service=service,
+        configuration_item=configuration_item,
+        channel=channel,
+        attachments=attachments,
+        now=now or timezone.now(),
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _create_ticket(
+    *,
+    kind: TicketKind,
+    title: str,
+    description: str,
+    requester: User,
+    actor: User | None,
+    impact: str,
+    urgency: str,
+    category: Category | None,
+    service: Service | None,
+    configuration_item: ConfigurationItem | None,
+    channel: str,
+    attachments: Sequence[UploadedFile],
+    now: datetime,
+) -> Ticket:
+    """The writes of ``do_create_ticket``, ordered so that each row is written once.
+
+    Routing and the SLA figures depend only on the ticket's fields and journal, which are all in
+    hand before anything is written: the ticket is routed and measured in memory, then inserted
+    with its group, assignee, state and due time; its journal lines, SLA instances and outbox rows
+    follow with one insert each. The result is what routing and recomputing after the insert
+    stored before (tests/workflow/test_create_ticket.py compares the two).
+    """
+    if configuration_item is not None and service is None:
+        service = configuration_item.service
+    ticket = Ticket(
+        number=allocate_number(kind),
+        kind=kind,
+        title=title,
+        description=description,
         state=lifecycle_for(kind).initial,
         impact=impact,
         urgency=urgency,
@@ -110,26 +160,22 @@ def do_create_ticket(
         service=service,
         configuration_item=configuration_item,
         requester=requester,
-        organization=requester.organization,
+        organization_id=requester.organization_id,
         opened_by=actor,
         channel=channel,
         opened_at=now,
     )
     # Creating is the change that produces version 1: routing and journal lines belong to it.
     ticket.mark_version_bumped()
-    opened_via = Channel(channel).label
-    system_event(
+    opened = system_line(
         ticket,
-        f"{kind.label} opened via {opened_via}.",
+        f"{kind.label} opened via {Channel(channel).label}.",
         actor=actor,
         internal=False,
         data={"event": "created", "state": ticket.state, "priority": ticket.priority},
         at=now,
     )
-    for upload in attachments:
-        store_attachment(
-            ticket, name=upload.name, content=upload.content, actor=actor, internal=False, at=now
-        )
+    lines = [opened]
     routing = route_new_ticket(ticket, now=now)
     if routing.group is not None or routing.assignee is not None:
         why = (
@@ -137,11 +183,32 @@ def do_create_ticket(
             if routing.rule_name
             else "to the fallback group: no assignment rule matched"
         )
-        _apply_assignment(ticket, routing.group, routing.assignee, actor=None, now=now, why=why)
-    recompute_ticket_slas(ticket, now=now)
-    notify_ticket_event(ticket, "created", actor=actor)
-    if ticket.assignee_id or ticket.assignment_group_id:
-        notify_ticket_event(ticket, "assigned", actor=None)
+        # The routing picked the agent among the group's active members.
+        assignment_lines(
+            ticket, routing.group, routing.assignee, actor=None, now=now, why=why, lines=lines
+        )
+    slas = plan_new_ticket_slas(ticket, lines, now=now)
+    ticket.save(force_insert=True)
+    if attachments:
+        # Attachment lines come between the opening line and the routing's, as they always did.
+        write_lines(lines[:1])
+        for upload in attachments:
+            store_attachment(
+                ticket,
+                name=upload.name,
+                content=upload.content,
+                actor=actor,
+                internal=False,
+                at=now,
+            )
+        write_lines(lines[1:])
+    else:
+        write_lines(lines)
+    save_new_ticket_slas(slas)
+    assigned = next(
+        (line for line in reversed(lines) if line.field in ("assignee", "assignment_group")), None
+    )
+    notify_new_ticket(ticket, actor=actor, opened=opened, assigned=assigned)
     return ticket
 
 
