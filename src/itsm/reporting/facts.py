@@ -28,6 +28,18 @@ ASSIGNMENT_FIELDS = ("assignment_group", "assignee")
 #: Tickets changed this long before the newest fact are looked at again (slow transactions).
 SAFETY_MARGIN = timedelta(minutes=5)
 BATCH = 2000
+#: Ticket columns the facts copy, so reports filter and group the rollup without the tickets.
+COPIED_COLUMNS = (
+    "opened_at",
+    "resolved_at",
+    "kind",
+    "priority",
+    "assignment_group_id",
+    "assignee_id",
+    "category_id",
+    "service_id",
+    "organization_id",
+)
 _WORKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
@@ -126,6 +138,7 @@ def build_fact(ticket: Ticket, entries: Sequence[JournalEntry], calendar: Calend
         ticket_id=ticket.pk,
         version=ticket.version,
         source_updated_at=ticket.updated_at,
+        **{name: getattr(ticket, name) for name in COPIED_COLUMNS},
         first_resolved_at=folded.first_resolved_at,
         reopen_count=folded.reopen_count,
         reassignment_count=folded.reassignment_count,
@@ -155,13 +168,7 @@ def rebuild_facts(ticket_ids: Sequence[int]) -> int:
         return 0
     tickets = list(
         Ticket.objects.filter(pk__in=ticket_ids).only(
-            "pk",
-            "version",
-            "updated_at",
-            "state",
-            "opened_at",
-            "first_responded_at",
-            "resolved_at",
+            "pk", "version", "updated_at", "state", "first_responded_at", *COPIED_COLUMNS
         )
     )
     journals = _load_journals(ticket_ids)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -18,11 +18,12 @@ from itsm.cmdb.models import Service
 from itsm.core.errors import InvalidInput
 from itsm.taxonomy.choices import Priority, TicketKind
 from itsm.taxonomy.models import Category
-from itsm.tickets.models import Ticket
 
 #: The longest range a report takes (about ten years of days).
 MAX_RANGE_DAYS = 3700
 DEFAULT_RANGE_DAYS = 30
+#: Tickets, or the facts rollup: both carry the columns the filters name.
+Rows = TypeVar("Rows", bound=QuerySet[Any])
 FILTER_KEYS = (
     "from",
     "to",
@@ -60,8 +61,9 @@ class ReportFilters:
     def end(self) -> datetime:
         return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=self.tz)
 
-    def apply(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-        """Narrow tickets by every dimension set (the date range is each metric's own)."""
+    def apply(self, tickets: Rows) -> Rows:
+        """Narrow tickets (or their facts) by every dimension set (the date range is each
+        metric's own)."""
         if self.kind:
             tickets = tickets.filter(kind=self.kind)
         if self.group is not None:

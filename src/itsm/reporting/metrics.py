@@ -1,8 +1,9 @@
 """The metrics a service desk manager reviews, each a function of (visible tickets, filters).
 
 Every metric starts from ``Ticket.objects.visible_to(user)`` narrowed by the filters, and reads
-ticket columns (indexed) or the per-ticket facts rollup (facts.py). docs/reports.md defines each
-figure: what counts, on which clock, and over which instants of the range.
+ticket columns (indexed) or the per-ticket facts rollup (facts.py), which carries copies of the
+ticket columns reports filter and group by, so most metrics read it alone. docs/reports.md
+defines each figure: what counts, on which clock, and over which instants of the range.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 
 from itsm.core.errors import InvalidInput
@@ -24,8 +26,9 @@ from itsm.tickets.choices import INACTIVE_STATES, TicketState
 from itsm.tickets.models import Ticket
 
 from .filters import ReportFilters
+from .models import TicketFact
 from .results import Chart, Column, Report, cell
-from .stats import hours, mean, percentile, rate
+from .stats import PercentileCont, hours, mean, percentile, rate
 
 BREACH_ROWS = 1000
 TOP_ROWS = 10
@@ -55,6 +58,24 @@ class Context:
     def in_range(self, field: str) -> QuerySet[Ticket]:
         f = self.filters
         return self.tickets.filter(**{f"{field}__gte": f.start, f"{field}__lt": f.end})
+
+    @property
+    def facts(self) -> QuerySet[TicketFact]:
+        """The facts of the visible tickets under the filters (the facts carry the columns the
+        filters name). Visibility is the visibility layer's answer: when it restricts nothing
+        (administrators, agents outside restricted categories) the rollup is read alone, without
+        a join over the ticket table; otherwise the facts are narrowed to the visible tickets."""
+        visible = Ticket.objects.visible_to(self.user)
+        facts = TicketFact.objects.order_by()
+        # An empty WHERE is "every ticket"; anything else (none(), excluded categories, a
+        # requester's own tickets) is applied as it stands.
+        if visible.query.where:
+            facts = facts.filter(ticket__in=visible.order_by().values("pk"))
+        return self.filters.apply(facts)
+
+    def facts_in_range(self, field: str) -> QuerySet[TicketFact]:
+        f = self.filters
+        return self.facts.filter(**{f"{field}__gte": f.start, f"{field}__lt": f.end})
 
     def choice(self, name: str, options: tuple[str, ...]) -> str:
         value = (self.params.get(name) or options[0]).strip()
@@ -185,24 +206,10 @@ def _covered(gaps: Iterable[list[str]], at: datetime) -> bool:
     return any(datetime.fromisoformat(a) <= at < datetime.fromisoformat(b) for a, b in gaps)
 
 
-def backlog_at(tickets: QuerySet[Ticket], at: datetime) -> list[tuple[str, datetime]]:
-    """(priority, opened_at) of every ticket in the backlog at ``at``."""
-    candidates = tickets.filter(opened_at__lte=at).filter(
-        Q(report_fact__settled_at__isnull=True) | Q(report_fact__settled_at__gt=at)
-    )
-    plain = candidates.filter(report_fact__reopen_count=0).values_list("priority", "opened_at")
-    result: list[tuple[str, datetime]] = list(plain)
-    reopened = candidates.filter(report_fact__reopen_count__gt=0).values_list(
-        "priority", "opened_at", "report_fact__backlog_gaps"
-    )
-    result += [(p, o) for p, o, gaps in reopened if not _covered(gaps, at)]
-    return result
-
-
-def _backlog_counts(tickets: QuerySet[Ticket], at: datetime) -> dict[str, Counter[str]]:
+def _backlog_counts(facts: QuerySet[TicketFact], at: datetime) -> dict[str, Counter[str]]:
     """Counts per age bucket and priority, in the database for tickets never reopened."""
-    candidates = tickets.filter(opened_at__lte=at).filter(
-        Q(report_fact__settled_at__isnull=True) | Q(report_fact__settled_at__gt=at)
+    candidates = facts.filter(opened_at__lte=at).filter(
+        Q(settled_at__isnull=True) | Q(settled_at__gt=at)
     )
     buckets: dict[str, Counter[str]] = {label: Counter() for label, _, _ in AGE_BUCKETS}
     aggregates: dict[str, Any] = {}
@@ -212,12 +219,12 @@ def _backlog_counts(tickets: QuerySet[Ticket], at: datetime) -> dict[str, Counte
             window &= Q(opened_at__gt=at - high)
         for priority in Priority.values:
             aggregates[f"b{index}_{priority}"] = Count("pk", filter=window & Q(priority=priority))
-    totals = candidates.filter(report_fact__reopen_count=0).aggregate(**aggregates)
+    totals = candidates.filter(reopen_count=0).aggregate(**aggregates)
     for index, (label, _, _) in enumerate(AGE_BUCKETS):
         for priority in Priority.values:
             buckets[label][priority] += totals[f"b{index}_{priority}"] or 0
-    reopened = candidates.filter(report_fact__reopen_count__gt=0).values_list(
-        "priority", "opened_at", "report_fact__backlog_gaps"
+    reopened = candidates.filter(reopen_count__gt=0).values_list(
+        "priority", "opened_at", "backlog_gaps"
     )
     for priority, opened, gaps in reopened:
         if not _covered(gaps, at):
@@ -227,7 +234,7 @@ def _backlog_counts(tickets: QuerySet[Ticket], at: datetime) -> dict[str, Counte
 
 def backlog(ctx: Context) -> Report:
     at = backlog_instant(ctx)
-    buckets = _backlog_counts(ctx.tickets, at)
+    buckets = _backlog_counts(ctx.facts, at)
     rows = []
     for label, _, _ in AGE_BUCKETS:
         row: dict[str, Any] = {"age": label, "total": sum(buckets[label].values())}
@@ -253,33 +260,90 @@ def backlog(ctx: Context) -> Report:
 # --- times to acknowledge and resolve ---------------------------------------------------------
 
 
-def _time_rows(samples: Mapping[str, list[float]], order: Iterable[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Durations:
+    """How many values, their mean, median and 90th percentile (seconds)."""
+
+    count: int = 0
+    mean: float | None = None
+    median: float | None = None
+    p90: float | None = None
+
+
+def percentiles_in_sql() -> bool:
+    """PostgreSQL computes percentiles itself (``percentile_cont``, the same interpolation as
+    ``stats.percentile``); on other databases the values travel to Python."""
+    return connection.vendor == "postgresql"
+
+
+def duration_stats(
+    facts: QuerySet[TicketFact], fields: Iterable[str], *, in_sql: bool | None = None
+) -> dict[str, dict[str, Durations]]:
+    """Durations of each of ``fields`` (seconds, not null) per priority and for "All"."""
+    fields = list(fields)
+    if in_sql is None:
+        in_sql = percentiles_in_sql()
+    result: dict[str, dict[str, Durations]] = defaultdict(dict)
+    if not in_sql:
+        samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for priority, *values in facts.values_list("priority", *fields):
+            for key in (priority, "All"):
+                for name, value in zip(fields, values, strict=True):
+                    if value is not None:
+                        samples[key][name].append(value)
+        for key, by_field in samples.items():
+            for name, values in by_field.items():
+                result[key][name] = Durations(
+                    len(values), mean(values), percentile(values, 0.5), percentile(values, 0.9)
+                )
+        return result
+    aggregates: dict[str, Any] = {}
+    for name in fields:
+        aggregates |= {
+            f"{name}__count": Count(name),
+            f"{name}__sum": Sum(name),
+            f"{name}__median": PercentileCont(name, 0.5),
+            f"{name}__p90": PercentileCont(name, 0.9),
+        }
+    rows = list(facts.values("priority").annotate(**aggregates).order_by())
+    rows.append({"priority": "All", **facts.aggregate(**aggregates)})
+    for row in rows:
+        for name in fields:
+            count = row[f"{name}__count"] or 0
+            if count:
+                result[row["priority"]][name] = Durations(
+                    count,
+                    row[f"{name}__sum"] / count,
+                    row[f"{name}__median"],
+                    row[f"{name}__p90"],
+                )
+    return result
+
+
+def _time_rows(stats: Mapping[str, Durations], order: Iterable[str]) -> list[dict[str, Any]]:
     rows = []
     for key in order:
-        values = samples.get(key, [])
+        figures = stats.get(key, Durations())
         rows.append(
             {
                 "group": key,
-                "count": len(values),
-                "mean": hours(mean(values)),
-                "median": hours(percentile(values, 0.5)),
-                "p90": hours(percentile(values, 0.9)),
+                "count": figures.count,
+                "mean": hours(figures.mean),
+                "median": hours(figures.median),
+                "p90": hours(figures.p90),
             }
         )
     return rows
 
 
 def time_to_acknowledge(ctx: Context) -> Report:
-    opened = ctx.in_range("opened_at")
-    samples: dict[str, list[float]] = defaultdict(list)
-    unacknowledged = 0
-    for priority, seconds in opened.values_list("priority", "report_fact__respond_seconds"):
-        if seconds is None:
-            unacknowledged += 1
-            continue
-        samples[priority].append(seconds)
-        samples["All"].append(seconds)
-    rows = _time_rows(samples, [*Priority.values, "All"])
+    opened = ctx.facts_in_range("opened_at")
+    unacknowledged = opened.filter(respond_seconds__isnull=True).count()
+    stats = duration_stats(opened.filter(respond_seconds__isnull=False), ["respond_seconds"])
+    rows = _time_rows(
+        {key: by_field["respond_seconds"] for key, by_field in stats.items()},
+        [*Priority.values, "All"],
+    )
     for row in rows:
         row["group"] = _priority_label(str(row["group"]))
     return ctx.report(
@@ -304,15 +368,12 @@ def time_to_acknowledge(ctx: Context) -> Report:
 
 
 def time_to_resolve(ctx: Context) -> Report:
-    resolved = ctx.in_range("resolved_at").values_list(
-        "priority", "report_fact__resolve_seconds", "report_fact__resolve_business_seconds"
+    # Every fact with resolved_at has both durations (built from the same resolved_at).
+    stats = duration_stats(
+        ctx.facts_in_range("resolved_at"), ["resolve_seconds", "resolve_business_seconds"]
     )
-    wall: dict[str, list[float]] = defaultdict(list)
-    business: dict[str, list[float]] = defaultdict(list)
-    for priority, wall_s, business_s in resolved:
-        for key in (priority, "All"):
-            wall[key].append(wall_s or 0.0)
-            business[key].append(business_s or 0.0)
+    wall = {key: by_field["resolve_seconds"] for key, by_field in stats.items()}
+    business = {key: by_field["resolve_business_seconds"] for key, by_field in stats.items()}
     order = [*Priority.values, "All"]
     rows = []
     for w, b in zip(_time_rows(wall, order), _time_rows(business, order), strict=True):
@@ -496,16 +557,17 @@ def breaches(ctx: Context) -> Report:
 # --- first contact, reopen, reassignment ------------------------------------------------------
 
 
-def _by_group_rates(
-    pairs: Iterable[tuple[str | None, bool]],
-) -> tuple[list[dict[str, Any]], int, int]:
+def _by_group_rates(facts: QuerySet[TicketFact], hit: Q) -> tuple[list[dict[str, Any]], int, int]:
     """Per assignment group (and for all): how many tickets, how many of them hit, the rate."""
     whole: Counter[str] = Counter()
     part: Counter[str] = Counter()
-    for group, hit in pairs:
-        key = group or "—"
-        whole[key] += 1
-        part[key] += int(bool(hit))
+    counts = facts.values("assignment_group__name").annotate(
+        whole=Count("pk"), part=Count("pk", filter=hit)
+    )
+    for row in counts:
+        key = row["assignment_group__name"] or "—"
+        whole[key] += row["whole"]
+        part[key] += row["part"]
     rows = [
         {"group": key, "whole": whole[key], "part": part[key], "rate": rate(part[key], whole[key])}
         for key in sorted(whole, key=lambda k: (k == "—", k))
@@ -523,10 +585,9 @@ def _by_group_rates(
 
 
 def first_contact_resolution(ctx: Context) -> Report:
-    pairs = ctx.in_range("resolved_at").values_list(
-        "assignment_group__name", "report_fact__first_contact_resolution"
+    rows, part, whole = _by_group_rates(
+        ctx.facts_in_range("resolved_at"), Q(first_contact_resolution=True)
     )
-    rows, part, whole = _by_group_rates(pairs)
     return ctx.report(
         "first_contact_resolution",
         "First contact resolution",
@@ -545,13 +606,9 @@ def first_contact_resolution(ctx: Context) -> Report:
 
 
 def reopen_rate(ctx: Context) -> Report:
-    pairs = [
-        (group, count > 0)
-        for group, count in ctx.in_range("report_fact__first_resolved_at").values_list(
-            "assignment_group__name", "report_fact__reopen_count"
-        )
-    ]
-    rows, part, whole = _by_group_rates(pairs)
+    rows, part, whole = _by_group_rates(
+        ctx.facts_in_range("first_resolved_at"), Q(reopen_count__gt=0)
+    )
     return ctx.report(
         "reopen_rate",
         "Reopen rate",
@@ -569,17 +626,21 @@ def reopen_rate(ctx: Context) -> Report:
 
 
 def reassignments(ctx: Context) -> Report:
-    counts = list(
-        ctx.in_range("resolved_at").values_list("report_fact__reassignment_count", flat=True)
+    per_count = (
+        ctx.facts_in_range("resolved_at").values("reassignment_count").annotate(n=Count("pk"))
     )
-    distribution: Counter[str] = Counter(
-        REASSIGNMENT_BUCKETS[min(c or 0, len(REASSIGNMENT_BUCKETS) - 1)] for c in counts
-    )
+    distribution: Counter[str] = Counter()
+    resolved = reassigned = 0
+    for row in per_count:
+        count, n = row["reassignment_count"] or 0, row["n"]
+        distribution[REASSIGNMENT_BUCKETS[min(count, len(REASSIGNMENT_BUCKETS) - 1)]] += n
+        resolved += n
+        reassigned += count * n
     rows = [
         {
             "reassignments": b,
             "tickets": distribution[b],
-            "share": rate(distribution[b], len(counts)),
+            "share": rate(distribution[b], resolved),
         }
         for b in REASSIGNMENT_BUCKETS
     ]
@@ -594,8 +655,8 @@ def reassignments(ctx: Context) -> Report:
         ],
         rows=rows,
         summary=[
-            ("Resolved", len(counts)),
-            ("Mean reassignments", round(mean([float(c or 0) for c in counts]) or 0.0, 2)),
+            ("Resolved", resolved),
+            ("Mean reassignments", round(reassigned / resolved if resolved else 0.0, 2)),
         ],
         charts=[Chart("bar", "Reassignment count distribution", "reassignments", ("tickets",))],
     )
@@ -670,9 +731,9 @@ def workload(ctx: Context) -> Report:
     )
     resolved = {
         row[field]: row
-        for row in ctx.in_range("resolved_at")
+        for row in ctx.facts_in_range("resolved_at")
         .values(field)
-        .annotate(n=Count("pk"), avg=Avg("report_fact__resolve_seconds"))
+        .annotate(n=Count("pk"), avg=Avg("resolve_seconds"))
     }
     keys = sorted({*open_now, *assigned, *resolved}, key=lambda k: (k is None, k or ""))
     rows = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,11 +12,35 @@ from django.utils.translation import gettext_lazy as _
 from itsm.core.models import TimeStampedModel
 
 
+def _copied(model: str) -> Any:
+    """A copy of one of the ticket's foreign keys: no constraint and no index of its own (the
+    ticket's column is the one that is kept right; this one is rebuilt with the facts)."""
+    return models.ForeignKey(
+        model,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+
+#: The filter columns every covering index carries, so a filtered report stays index-only.
+_FILTER_COLUMNS = ["priority", "kind", "assignment_group", "category", "service", "organization"]
+
+
 class TicketFact(models.Model):
     """What a ticket's journal says, rolled up once so reports need not read the journal.
 
     The worker (and every report, before it reads) rebuilds the facts of tickets whose
     ``version`` moved on since the fact was computed, so the rollup is incremental.
+
+    It also copies the ticket columns the reports filter and group by (``opened_at``,
+    ``resolved_at``, kind, priority, group, agent, category, service, organisation): every change
+    of them bumps the ticket's version, so they are as current as the rest of the facts, and a
+    report over a range reads the rollup alone through one index instead of joining a million
+    tickets.
     """
 
     ticket = models.OneToOneField(
@@ -22,6 +48,15 @@ class TicketFact(models.Model):
     )
     version = models.PositiveIntegerField(help_text=_("The ticket version these facts describe."))
     source_updated_at = models.DateTimeField()
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=20)
+    priority = models.CharField(max_length=2)
+    assignment_group = _copied("accounts.Group")
+    assignee = _copied(settings.AUTH_USER_MODEL)
+    category = _copied("taxonomy.Category")
+    service = _copied("cmdb.Service")
+    organization = _copied("accounts.Organization")
     first_resolved_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(default=0)
     reassignment_count = models.PositiveIntegerField(default=0)
@@ -51,7 +86,30 @@ class TicketFact(models.Model):
             models.Index(
                 fields=["ticket"], condition=Q(settled_at__isnull=True), name="fact_active_idx"
             ),
-            models.Index(fields=["first_resolved_at"], name="fact_first_resolved_idx"),
+            # Reports read a range of one instant with these columns: on PostgreSQL an
+            # index-only scan answers them (other databases ignore INCLUDE).
+            models.Index(
+                fields=["first_resolved_at"],
+                include=[*_FILTER_COLUMNS, "reopen_count"],
+                name="fact_first_resolved_cover_idx",
+            ),
+            models.Index(
+                fields=["opened_at"],
+                include=[*_FILTER_COLUMNS, "respond_seconds"],
+                name="fact_opened_cover_idx",
+            ),
+            models.Index(
+                fields=["resolved_at"],
+                include=[
+                    *_FILTER_COLUMNS,
+                    "assignee",
+                    "resolve_seconds",
+                    "resolve_business_seconds",
+                    "first_contact_resolution",
+                    "reassignment_count",
+                ],
+                name="fact_resolved_cover_idx",
+            ),
         ]
 
     def __str__(self) -> str:

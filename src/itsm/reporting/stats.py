@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Aggregate, FloatField
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -16,6 +19,19 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``: the same
+    interpolation as ``percentile`` (PostgreSQL only)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        # A number we write, never user input: it goes into the SQL as a float literal.
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
 def mean(values: Sequence[float]) -> float | None:
