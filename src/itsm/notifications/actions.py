@@ -6,7 +6,8 @@ that commits always has its messages waiting in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -224,3 +225,34 @@ def do_retry_outbox_messages(
 def max_attempts() -> int:
     return int(settings.ITSM_OUTBOX_MAX_ATTEMPTS)
 
+
+@dataclass(frozen=True)
+class PeopleNotice:
+    """One ``notify_people`` call, for ``notify_people_in_bulk``."""
+
+    ticket: Ticket
+    event: str
+    people: Sequence[Any]
+    headline: str
+    entry: JournalEntry | None = None
+    details: str = ""
+
+
+def notify_people_in_bulk(
+    notices: Iterable[PeopleNotice], *, actor: Any, now: datetime
+) -> list[OutboxMessage]:
+    """``notify_people`` for many tickets at once (the SLA sweeper's batches): the same rows,
+    visibility applied per person, written in one insert."""
+    rows: list[OutboxMessage] = []
+    for notice in notices:
+        rows += _outbox_rows(
+            notice.ticket,
+            notice.event,
+            notice.people,
+            actor=actor,
+            entry=notice.entry,
+            headline=notice.headline,
+            details=notice.details,
+            now=now,
+        )
+    return OutboxMessage.objects.bulk_create(rows)
