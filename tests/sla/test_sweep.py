@@ -165,3 +165,91 @@ def test_sweep_queries_do_not_grow_per_quiet_instance(
     with django_assert_max_num_queries(1):  # type: ignore[operator]
         assert sweep_sla_thresholds(now=at("2025-03-03 11:00")) == 0
     assert SlaInstance.objects.filter(next_event_at__lte=at("2025-03-03 11:00")).count() == 0
+
+
+def test_a_batch_of_tickets_fires_each_threshold_once_with_each_tickets_people(
+    create_ticket: CreateTicket,
+    requester: User,
+    agent: User,
+    manager: User,
+    other_team: Group,
+    monday: datetime,
+) -> None:
+    from itsm.notifications.compose import compose
+    from itsm.taxonomy.models import Category
+    from itsm.workflow.actions import do_assign_ticket
+
+    queued = create_ticket(requester=requester, now=monday)
+    assigned = create_ticket(requester=requester, now=monday)
+    do_assign_ticket(
+        assigned, group=assigned.assignment_group, assignee=agent, actor=manager, now=monday
+    )
+    hr = Category.objects.create(name="HR case")
+    hr.restricted_to_groups.add(other_team)
+    payroll = Category.objects.create(name="Payroll", parent=hr)
+    # In the Service Desk's queue, but none of its members may see an HR case.
+    secret = create_ticket(requester=requester, category=payroll, now=monday)
+    EscalationRule.objects.create(
+        name="Response breach: tell the manager",
+        trigger="sla_breach",
+        sla_metric="response",
+        notify_managers=True,
+    )
+
+    assert sweep_sla_thresholds(now=at("2025-03-03 12:00")) == 3
+    assert sweep_sla_thresholds(now=at("2025-03-03 12:00")) == 0
+    for ticket in (queued, assigned, secret):
+        [line] = sla_lines(ticket)
+        assert (line.data["event"], line.data["percent"]) == ("sla_warning", 50)
+    assert outbox(queued, "sla_warning") == [agent.email, manager.email]
+    assert outbox(assigned, "sla_warning") == [agent.email]
+    assert outbox(secret, "sla_warning") == []
+
+    # Each mail is the one ``compose`` writes for its recipient.
+    [line] = sla_lines(queued)
+    warnings = OutboxMessage.objects.filter(ticket=queued, event="sla_warning")
+    for row in warnings.select_related("recipient"):
+        mail = compose(
+            queued,
+            "sla_warning",
+            row.recipient,
+            actor=None,
+            entry=line,
+            headline=f"{queued.number}: {line.body}",
+        )
+        assert mail is not None
+        assert (row.subject, row.body, row.headers) == (mail.subject, mail.body, mail.headers)
+        assert row.journal_entry == line
+
+    assert sweep_sla_thresholds(now=at("2025-03-03 14:01")) == 3
+    assert sweep_sla_thresholds(now=at("2025-03-03 14:05")) == 0
+    assert outbox(assigned, "sla_breach") == [agent.email, manager.email]
+    assert outbox(secret, "sla_breach") == []
+    assert EscalationFiring.objects.count() == 3
+    assert outbox(queued, "escalation") == [manager.email]
+    lines = JournalEntry.objects.filter(entry_type=JournalType.SLA)
+    fired = [
+        (e["instance"], e["event"], e["percent"]) for e in lines.values_list("data", flat=True)
+    ]
+    # Per ticket: the 50 % warning and the breach; the 75 % one, passed by then, is only marked.
+    assert len(fired) == len(set(fired)) == 6
+    assert SlaInstance.objects.filter(metric="response", risk_fired_at__isnull=True).count() == 0
+
+
+def test_sweep_queries_do_not_grow_with_due_tickets(
+    create_ticket: CreateTicket, requester: User, agent: User, manager: User, monday: datetime
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        create_ticket(requester=requester, now=monday)
+    for _ in range(6):
+        create_ticket(requester=requester, now=at("2025-03-03 10:30"))
+
+    with CaptureQueriesContext(connection) as two:
+        assert sweep_sla_thresholds(now=at("2025-03-03 12:00")) == 2
+    with CaptureQueriesContext(connection) as six:
+        assert sweep_sla_thresholds(now=at("2025-03-03 12:30")) == 6
+    assert len(six.captured_queries) == len(two.captured_queries)
+    assert OutboxMessage.objects.filter(event="sla_warning").count() == 2 * 8

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from itsm.accounts.models import User
+from itsm.notifications.models import OutboxMessage
 from itsm.sla.sweep import sweep_sla_thresholds
 from itsm.tickets.choices import JournalType
 from itsm.tickets.models import JournalEntry, Ticket
@@ -71,4 +72,8 @@ def test_two_workers_fire_each_threshold_once(
     )
     assert len(fired) == 3 * TICKETS
     assert set(fired.values()) == {1}
+    # One message to the agent (the queue's only member) per threshold, none twice.
+    messages = OutboxMessage.objects.filter(event__in=["sla_warning", "sla_breach"])
+    assert messages.count() == 3 * TICKETS
+    assert messages.values("journal_entry").distinct().count() == 3 * TICKETS
     assert sum(_race("2025-03-03 14:30")) == 0

@@ -7,12 +7,13 @@ module selects the ones a threshold triggers and fires them through the rules' o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from itsm.rules.choices import EscalationTrigger
 from itsm.rules.escalation import fire_escalation
-from itsm.rules.models import EscalationRule
+from itsm.rules.models import EscalationFiring, EscalationRule
 from itsm.sla.models import SlaInstance
 from itsm.sla.notices import threshold_text
 from itsm.tickets.models import JournalEntry, Ticket
@@ -75,6 +76,38 @@ class SlaEscalations:
             fire_escalation(rule, ticket, level=1, now=now, why=why)
             for rule in self.matching(ticket, instance, kind, percent)
         )
+
+    def run_many(
+        self,
+        fired: Sequence[tuple[Ticket, SlaInstance, str, int | None, JournalEntry | None]],
+        *,
+        now: datetime,
+    ) -> int:
+        """``run`` for each fired threshold (ticket, instance, kind, percent, journal line), in
+        order; the rules already fired on these tickets are looked up at once and skipped."""
+        matches = [
+            (ticket, instance, kind, percent, rule)
+            for ticket, instance, kind, percent, _entry in fired
+            for rule in self.matching(ticket, instance, kind, percent)
+        ]
+        if not matches:
+            return 0
+        # SLA rules fire at level 1; fire_escalation checks again under the ticket lock.
+        done = set(
+            EscalationFiring.objects.filter(
+                rule_id__in={rule.pk for *_, rule in matches},
+                ticket_id__in={ticket.pk for ticket, *_ in matches},
+                level=1,
+            ).values_list("rule_id", "ticket_id")
+        )
+        count = 0
+        for ticket, instance, kind, percent, rule in matches:
+            if (rule.pk, ticket.pk) in done:
+                continue
+            done.add((rule.pk, ticket.pk))
+            why = threshold_text(instance, kind, percent).rstrip(".")
+            count += fire_escalation(rule, ticket, level=1, now=now, why=why)
+        return count
 
 
 def run_sla_escalations(

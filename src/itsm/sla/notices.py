@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsm.notifications.actions import notify_people
+from django.db.models import F
+
+from itsm.accounts.models import User
+from itsm.notifications.actions import PeopleNotice, notify_people_in_bulk
 from itsm.sla.models import MetricChoice, SlaInstance
-from itsm.tickets.events import sla_event
+from itsm.taxonomy.models import Category
+from itsm.tickets.choices import JournalType
 from itsm.tickets.models import JournalEntry, Ticket
 
 #: The ``event`` of the outbox rows SLA thresholds write.
@@ -45,15 +52,135 @@ def threshold_text(instance: SlaInstance, kind: str, percent: int | None) -> str
     return f"{name} reached {percent} % of its {target} target ({instance.priority}).{due}"
 
 
-def _people(ticket: Ticket, kind: str) -> list[Any]:
+@dataclass(frozen=True)
+class Announcement:
+    """One threshold to announce: the instance it passed on, which, and when it was reached."""
+
+    ticket: Ticket
+    instance: SlaInstance
+    kind: str  # "warning" or "breach"
+    percent: int | None
+    reached_at: datetime
+
+
+def _people(ticket: Ticket, kind: str, members: Mapping[int, list[Any]] | None = None) -> list[Any]:
+    """The assignee (or the group's active members); for a breach also the group's manager.
+
+    ``members`` (group id → active members) spares a query per ticket in a batch.
+    """
     people: list[Any] = []
+    group = ticket.assignment_group
     if ticket.assignee is not None:
         people.append(ticket.assignee)
-    elif ticket.assignment_group is not None:
-        people += list(ticket.assignment_group.members.filter(is_active=True))
-    if kind == "breach" and ticket.assignment_group and ticket.assignment_group.manager:
-        people.append(ticket.assignment_group.manager)
+    elif group is not None:
+        people += (
+            members.get(group.pk, [])
+            if members is not None
+            else list(group.members.filter(is_active=True))
+        )
+    if kind == "breach" and group and group.manager:
+        people.append(group.manager)
     return people
+
+
+def _active_members(tickets: Iterable[Ticket]) -> dict[int, list[Any]]:
+    """The active members of the unassigned tickets' groups, in one query."""
+    group_ids = {t.assignment_group_id for t in tickets if t.assignee_id is None}
+    group_ids.discard(None)
+    members: dict[int, list[Any]] = {group_id: [] for group_id in group_ids if group_id}
+    if members:
+        found = User.objects.filter(is_active=True, assignment_groups__in=members).annotate(
+            member_of=F("assignment_groups")
+        )
+        for user in found:
+            members[user.member_of].append(user)
+    return members
+
+
+def _remember_category_restrictions(tickets: Sequence[Ticket]) -> None:
+    """Answer the category-restriction part of ``user_can_see_ticket`` for a whole batch in one
+    or two queries instead of one per ticket.
+
+    It fills the per-ticket memo that ``tickets.querysets._restrictions_above`` keeps (the same
+    value it would compute); should that memo change shape, visibility is still decided there,
+    only slower.
+    """
+    restriction = Category.restricted_to_groups.through
+    allowed: dict[int, set[int]] = defaultdict(set)
+    for category_id, group_id in restriction.objects.values_list("category_id", "group_id"):
+        allowed[category_id].add(group_id)
+    parents: dict[int, int | None] = (
+        dict(Category.objects.values_list("pk", "parent_id")) if allowed else {}
+    )
+    for ticket in tickets:
+        found: list[set[int]] = []
+        node = ticket.category_id
+        while node is not None and allowed:
+            if node in allowed:
+                found.append(allowed[node])
+            node = parents.get(node)
+        ticket._category_restrictions = (ticket.category_id, found)  # type: ignore[attr-defined]
+
+
+def _sla_entry(announcement: Announcement, text: str, *, now: datetime) -> JournalEntry:
+    """The internal SLA line, as ``tickets.events.sla_event`` writes it (unsaved: the batch is
+    inserted at once)."""
+    instance = announcement.instance
+    return JournalEntry(
+        ticket=announcement.ticket,
+        entry_type=JournalType.SLA,
+        actor=None,
+        created_at=now,
+        is_internal=True,
+        version=announcement.ticket.journal_version(),
+        body=text,
+        data={
+            "event": f"sla_{announcement.kind}",
+            "instance": instance.pk,
+            "definition": instance.definition_id,
+            "sla": instance.definition.name,
+            "metric": instance.metric,
+            "percent": announcement.percent,
+            "cycle": instance.cycle,
+            "reached_at": announcement.reached_at.isoformat(),
+            "due_at": instance.due_at.isoformat() if instance.due_at else None,
+        },
+    )
+
+
+def announce_thresholds(
+    announcements: Sequence[Announcement], *, now: datetime
+) -> list[JournalEntry]:
+    """Journal each threshold (internal) and queue messages: warnings to the assignee (or the
+    group), a breach also to the group's manager. Requesters are never told.
+
+    A batch of tickets costs a handful of queries: the journal lines and the outbox rows are
+    each inserted at once. Returns the journal lines, in the order of ``announcements``.
+    """
+    if not announcements:
+        return []
+    texts = [threshold_text(a.instance, a.kind, a.percent) for a in announcements]
+    entries = JournalEntry.objects.bulk_create(
+        [_sla_entry(a, text, now=now) for a, text in zip(announcements, texts, strict=True)]
+    )
+    tickets = list({a.ticket.pk: a.ticket for a in announcements}.values())
+    members = _active_members(tickets)
+    _remember_category_restrictions(tickets)
+    notify_people_in_bulk(
+        (
+            PeopleNotice(
+                ticket=a.ticket,
+                event=SLA_BREACH_EVENT if a.kind == "breach" else SLA_WARNING_EVENT,
+                people=_people(a.ticket, a.kind, members),
+                headline=f"{a.ticket.number}: {text}",
+                entry=entry,
+            )
+            for a, text, entry in zip(announcements, texts, entries, strict=True)
+        ),
+        actor=None,
+        now=now,
+    )
+    return entries
 
 
 def announce_threshold(
@@ -65,32 +192,8 @@ def announce_threshold(
     reached_at: datetime,
     now: datetime,
 ) -> JournalEntry:
-    """Journal the threshold (internal) and queue messages: warnings to the assignee (or the
-    group), a breach also to the group's manager. Requesters are never told."""
-    text = threshold_text(instance, kind, percent)
-    entry = sla_event(
-        ticket,
-        text,
-        data={
-            "event": f"sla_{kind}",
-            "instance": instance.pk,
-            "definition": instance.definition_id,
-            "sla": instance.definition.name,
-            "metric": instance.metric,
-            "percent": percent,
-            "cycle": instance.cycle,
-            "reached_at": reached_at.isoformat(),
-            "due_at": instance.due_at.isoformat() if instance.due_at else None,
-        },
-        at=now,
-    )
-    notify_people(
-        ticket,
-        SLA_BREACH_EVENT if kind == "breach" else SLA_WARNING_EVENT,
-        _people(ticket, kind),
-        actor=None,
-        headline=f"{ticket.number}: {text}",
-        entry=entry,
-        now=now,
+    """``announce_thresholds`` for one threshold."""
+    [entry] = announce_thresholds(
+        [Announcement(ticket, instance, kind, percent, reached_at)], now=now
     )
     return entry

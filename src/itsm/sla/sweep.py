@@ -10,18 +10,20 @@ line, the notifications and the escalations.
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 
 from itsm.sla.escalation_triggers import SlaEscalations
-from itsm.sla.live import Fact, load_facts, next_threshold, refresh_instance
+from itsm.sla.live import Fact, evaluate_instance, load_facts, next_threshold, store_result
 from itsm.sla.models import OPEN_INSTANCE_Q, SlaInstance
-from itsm.sla.notices import announce_threshold
+from itsm.sla.notices import Announcement, announce_thresholds
 from itsm.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ BATCH_SIZE = 200
 
 WARNING = "warning"
 BREACH = "breach"
+#: The mark columns, in the order they are set.
+MARKS = ("warn_fired_at", "risk_fired_at", "breach_fired_at")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,6 @@ def _due_rows(
 
 def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
     """One transaction for a batch of tickets; the ones another worker holds are skipped."""
-    fired = 0
     with transaction.atomic():
         tickets = list(
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
@@ -87,49 +90,189 @@ def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
         )
         if not tickets:
             return 0
-        ids = [t.pk for t in tickets]
-        instances: dict[int, list[SlaInstance]] = defaultdict(list)
-        due = (
-            SlaInstance.objects.filter(OPEN_INSTANCE_Q, ticket_id__in=ids, next_event_at__lte=now)
-            .select_related("definition__calendar")
-            .order_by("pk")
-        )
-        for instance in due:
-            instances[instance.ticket_id].append(instance)
-        facts = load_facts(ids)
         escalations = SlaEscalations.load()
+        try:
+            with transaction.atomic():
+                return _fire_batch(tickets, escalations, now)
+        except Exception:
+            logger.exception("SLA sweep failed on a batch; retrying its tickets one by one")
+        fired = 0
         for ticket in tickets:
             try:
-                # A savepoint per ticket: one ticket's failure does not undo the batch.
+                # A savepoint per ticket: one ticket's failure does not hold back the others.
                 with transaction.atomic():
-                    fired += _sweep_ticket(
-                        ticket, instances[ticket.pk], facts.get(ticket.pk, []), escalations, now
-                    )
+                    fired += _fire_batch([ticket], escalations, now)
             except Exception:
                 logger.exception("SLA sweep failed on %s; it is retried next pass", ticket.number)
-    return fired
+        return fired
 
 
-def _sweep_ticket(
-    ticket: Ticket,
-    instances: list[SlaInstance],
-    facts: list[Fact],
-    escalations: SlaEscalations,
-    now: datetime,
-) -> int:
-    fired: list[tuple[SlaInstance, Threshold]] = []
+def _fire_batch(tickets: Sequence[Ticket], escalations: SlaEscalations, now: datetime) -> int:
+    """Recompute the due instances of these locked tickets and fire their passed thresholds.
+
+    The work is done for the whole batch at once (a fixed number of queries however many
+    tickets): read the instances and the journal facts, store the figures, compare-and-set each
+    mark column in one statement, insert the journal lines and the outbox rows; escalation rules
+    run last, per ticket, as a reassignment or a priority raise recomputes that ticket's SLAs.
+    """
+    by_pk = {ticket.pk: ticket for ticket in tickets}
+    instances = list(
+        SlaInstance.objects.filter(OPEN_INSTANCE_Q, ticket_id__in=by_pk, next_event_at__lte=now)
+        .select_related("definition__calendar")
+        .order_by("ticket_id", "pk")
+    )
+    facts = load_facts(by_pk)
+    refreshed: list[SlaInstance] = []
+    passed: dict[int, list[Threshold]] = {}
+    changed: dict[int, list[str]] = {}
     for instance in instances:
-        if refresh_instance(instance, ticket, facts, now) is None:
+        ticket = by_pk[instance.ticket_id]
+        fields = _refresh(instance, ticket, facts.get(ticket.pk, []), now)
+        if fields is None:
             continue
-        fired += [(instance, t) for t in _claim_passed(instance, now)]
-    entries = [
-        announce_threshold(ticket, instance, t.kind, t.percent, reached_at=t.at, now=now)
-        for instance, t in fired
-    ]
+        refreshed.append(instance)
+        passed[instance.pk] = _passed(instance, now)
+        if fields:
+            instance.version += 1
+            instance.computed_at = now
+        next_at = _next_event_once_marked(instance, passed[instance.pk], now)
+        if next_at != instance.next_event_at:
+            instance.next_event_at = next_at
+            fields = [*fields, "next_event_at"] if "next_event_at" not in fields else fields
+        if fields:
+            changed[instance.pk] = fields
+    _store_figures([i for i in refreshed if i.pk in changed], changed)
+    won = _compare_and_set(refreshed, passed, now)
+    announced: list[Announcement] = []
+    for instance in refreshed:
+        breaching = any(t.kind == BREACH for t in passed[instance.pk])
+        for threshold in passed[instance.pk]:
+            if (instance.pk, threshold.mark) not in won:
+                continue
+            setattr(instance, threshold.mark, now)
+            # With the breach among them, passed warnings are marked without being announced:
+            # one breach message says it all.
+            if threshold.kind == BREACH or not breaching:
+                announced.append(
+                    Announcement(
+                        by_pk[instance.ticket_id],
+                        instance,
+                        threshold.kind,
+                        threshold.percent,
+                        reached_at=threshold.at,
+                    )
+                )
+    entries = announce_thresholds(announced, now=now)
     # Escalations last: a reassignment or priority raise recomputes the instances again.
-    for (instance, t), entry in zip(fired, entries, strict=True):
-        escalations.run(ticket, instance, t.kind, t.percent, entry=entry, now=now)
-    return len(fired)
+    escalations.run_many(
+        [
+            (a.ticket, a.instance, a.kind, a.percent, entry)
+            for a, entry in zip(announced, entries, strict=True)
+        ],
+        now=now,
+    )
+    return len(announced)
+
+
+def _refresh(
+    instance: SlaInstance, ticket: Ticket, facts: list[Fact], now: datetime
+) -> list[str] | None:
+    """Re-evaluate one instance in memory; return its changed fields (stored with the batch),
+    or None when it cannot be evaluated (logged; it stays due and is retried next pass)."""
+    try:
+        result = evaluate_instance(instance, ticket, facts, now)
+    except ValueError:
+        logger.exception(
+            "SLA %r on %s cannot be evaluated", instance.definition.name, ticket.number
+        )
+        return None
+    return store_result(instance, result, now)
+
+
+def _store_figures(instances: Sequence[SlaInstance], changed: dict[int, list[str]]) -> None:
+    """``save_instance`` for a batch: the changed fields, the version and the computation time
+    of every instance whose figures changed."""
+    # The union of the changed fields: a field one instance did not change is written with the
+    # value read in this transaction, under the ticket locks, so it stays what it was.
+    fields = sorted({name for i in instances for name in changed[i.pk]})
+    _update_rows(instances, [*fields, "version", "computed_at"])
+
+
+def _update_rows(instances: Sequence[SlaInstance], names: Sequence[str]) -> None:
+    """One ``UPDATE … WHERE id = %s`` sent for all rows at once (``executemany``: one pipelined
+    round trip on PostgreSQL). Django's ``bulk_update`` builds a CASE per field and row, which
+    costs more CPU than the statement saves."""
+    if not instances:
+        return
+    fields = [_field(name) for name in names]
+    assignments = ", ".join(f"{_column(f.name)} = %s" for f in fields)
+    table = connection.ops.quote_name(SlaInstance._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE {_column('id')} = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(i, f.attname), connection) for f in fields] + [i.pk]
+        for i in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _compare_and_set(
+    instances: Sequence[SlaInstance], passed: dict[int, list[Threshold]], now: datetime
+) -> set[tuple[int, str]]:
+    """Set each passed mark that is still empty, one statement per mark column; return the
+    (instance, mark) pairs this worker set. The cycle is part of the condition: a mark of an
+    earlier cycle does not count."""
+    won: set[tuple[int, str]] = set()
+    for mark in MARKS:
+        claims = [(i.pk, i.cycle) for i in instances if any(t.mark == mark for t in passed[i.pk])]
+        if claims:
+            won.update((pk, mark) for pk in _set_mark_where_null(mark, claims, now))
+    return won
+
+
+def _set_mark_where_null(mark: str, claims: Sequence[tuple[int, int]], now: datetime) -> list[int]:
+    """``UPDATE … SET <mark> = now WHERE <mark> IS NULL AND (id, cycle) IN (…) RETURNING id``:
+    the rows whose update this worker made (PostgreSQL, and SQLite ≥ 3.35)."""
+    column, pk, cycle = _column(mark), _column("id"), _column("cycle")
+    table = connection.ops.quote_name(SlaInstance._meta.db_table)
+    pairs = ", ".join(["(%s, %s)"] * len(claims))
+    # Only quoted column names are formatted in; every value is a bound parameter.
+    sql = (
+        f"UPDATE {table} SET {column} = %s "  # noqa: S608
+        f"WHERE {column} IS NULL AND ({pk}, {cycle}) IN (VALUES {pairs}) RETURNING {pk}"
+    )
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
+    for claim in claims:
+        params += claim
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = SlaInstance._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"SlaInstance.{name} is not a column")
+    return field
+
+
+def _column(name: str) -> str:
+    """The quoted column of an SlaInstance field, for the statements written by hand here."""
+    return connection.ops.quote_name(_field(name).get_attname_column()[1])
+
+
+def _next_event_once_marked(
+    instance: SlaInstance, passed: Sequence[Threshold], now: datetime
+) -> datetime | None:
+    """``next_threshold`` as it will be once the passed marks are set: by this worker's
+    compare-and-set, or by the worker that won it. Stored with the figures, so the marks'
+    statements write nothing else."""
+    if not passed:
+        return next_threshold(instance)
+    marked = copy.copy(instance)
+    for threshold in passed:
+        setattr(marked, threshold.mark, now)
+    return next_threshold(marked)
 
 
 def _passed(instance: SlaInstance, now: datetime) -> list[Threshold]:
@@ -146,28 +289,3 @@ def _passed(instance: SlaInstance, now: datetime) -> list[Threshold]:
         else None,
     ]
     return [t for t in candidates if t is not None and t.at <= now]
-
-
-def _claim_passed(instance: SlaInstance, now: datetime) -> list[Threshold]:
-    """Compare-and-set each passed threshold; return the ones this worker fired.
-
-    When the breach is among them, passed warnings are marked without being announced: one
-    breach message says it all.
-    """
-    claimed: list[Threshold] = []
-    passed = _passed(instance, now)
-    breaching = any(t.kind == BREACH for t in passed)
-    for threshold in passed:
-        won = SlaInstance.objects.filter(
-            pk=instance.pk, cycle=instance.cycle, **{f"{threshold.mark}__isnull": True}
-        ).update(**{threshold.mark: now})
-        if not won:
-            continue
-        setattr(instance, threshold.mark, now)
-        if threshold.kind == BREACH or not breaching:
-            claimed.append(threshold)
-    next_at = next_threshold(instance)
-    if next_at != instance.next_event_at:
-        instance.next_event_at = next_at
-        SlaInstance.objects.filter(pk=instance.pk).update(next_event_at=next_at)
-    return claimed
