@@ -138,7 +138,10 @@ def run_server_scenarios(options: Options, fx: Any, server: Any, results: dict[s
     from bench.cpu import CpuMeter
 
     base_url = server.base_url
-    meter = CpuMeter(server.process.pid)
+    from urllib.parse import urlsplit
+
+    database = urlsplit(options.database_url).path.lstrip("/") if options.is_postgresql else None
+    meter = CpuMeter(server.process.pid, database)
 
     warm = 0.5 if options.smoke else 3.0
     read = options.read_concurrency

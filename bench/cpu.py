@@ -23,7 +23,23 @@ def _cpu_seconds(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def _group(proc: psutil.Process, server_pids: set[int], worker_pids: set[int]) -> str:
+def _database_role(proc: psutil.Process, database: str | None) -> str:
+    """PostgreSQL's own processes and the backends of the bench database count as the database;
+    backends of other databases on the same server are someone else's work."""
+    try:
+        title = " ".join(proc.cmdline())
+    except psutil.Error:
+        return "other"
+    # Backends are titled "postgres: <cluster>: <user> <database> <client> <state>".
+    is_backend = "(" in title or "[local]" in title
+    if database is None or not is_backend or f" {database} " in f"{title} ":
+        return "database"
+    return "other"
+
+
+def _group(
+    proc: psutil.Process, server_pids: set[int], worker_pids: set[int], database: str | None
+) -> str:
     if proc.pid == os.getpid():
         return "load generator"
     if proc.pid in worker_pids:
@@ -35,7 +51,7 @@ def _group(proc: psutil.Process, server_pids: set[int], worker_pids: set[int]) -
     except psutil.Error:
         return "other"
     if name.startswith(("postgres", "postmaster")):
-        return "database"
+        return _database_role(proc, database)
     return "other"
 
 
@@ -50,10 +66,12 @@ class CpuMeter:
     """Snapshots of every process's CPU time; the difference of two is one scenario's cost.
 
     ``server_root`` is the pid of `itsm serve` (its descendants are the web and worker
-    processes), or None for an in-process measurement.
+    processes), or None for an in-process measurement; ``database`` the bench database's name
+    (PostgreSQL backends of other databases then count as "other").
     """
 
     server_root: int | None = None
+    database: str | None = None
 
     def _server_pids(self) -> tuple[set[int], set[int]]:
         if self.server_root is None:
@@ -77,7 +95,8 @@ class CpuMeter:
         snap = CpuSnapshot(wall=time.perf_counter())
         for proc in psutil.process_iter():
             try:
-                snap.by_pid[proc.pid] = (_group(proc, web, workers), _cpu_seconds(proc))
+                group = _group(proc, web, workers, self.database)
+                snap.by_pid[proc.pid] = (group, _cpu_seconds(proc))
             except psutil.Error:
                 continue
         return snap
