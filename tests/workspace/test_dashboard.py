@@ -21,9 +21,7 @@ def counter(page: str, label: str) -> int:
     return int(found.group(1))
 
 
-def test_counters_match_the_open_and_breached_tickets(
-    create_ticket, requester, agent, manager, client
-):
+def test_counters_and_oldest_open_tickets(create_ticket, requester, agent, manager, client):
     now = timezone.now()
     # P1 runs 24x7: 15 minutes to respond. Two late (breached), one fresh, one resolved.
     late = [
@@ -32,10 +30,10 @@ def test_counters_match_the_open_and_breached_tickets(
         )
         for _ in range(2)
     ]
-    create_ticket(
+    fresh = create_ticket(
         requester=requester, impact="high", urgency="high", now=now - timedelta(minutes=1)
     )
-    create_ticket(requester=requester)
+    plain = create_ticket(requester=requester)
     done = create_ticket(requester=requester, now=now - timedelta(minutes=30))
     do_resolve_incident(
         done, resolution_code="workaround", resolution_notes="ok", actor=agent, now=now
@@ -47,3 +45,6 @@ def test_counters_match_the_open_and_breached_tickets(
     assert counter(page, "Open backlog") == 4
     assert counter(page, "SLA breached, still open") == 2
     assert all(t.number in page for t in late)
+    oldest = page.split('id="oldest-title"')[1]
+    listed = re.findall(r'<span class="num">([A-Z]+\d+)</span>', oldest)
+    assert listed == [t.number for t in (*late, fresh, plain)]

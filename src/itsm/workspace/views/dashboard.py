@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -103,6 +104,15 @@ def _charts(user: Any, now: Any, since: Any) -> list[dict[str, Any]]:
     return chart_data(backlog) + chart_data(compliance)
 
 
+def _oldest_open(user: Any) -> list[Ticket]:
+    """The oldest open tickets. Ordered by an expression equal to ``opened_at`` on purpose: the
+    index on ``opened_at`` would walk every closed ticket older than the open ones (911,000 rows
+    at a million tickets); this way PostgreSQL reads the open tickets through their partial
+    index and keeps the oldest (top-N sort), a cost that grows with the backlog only."""
+    oldest = Coalesce("opened_at", "created_at")
+    return list(open_tickets(user).order_by(oldest, "pk")[:OLDEST_ROWS])
+
+
 @manager_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -122,7 +132,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breached_count": breached_count,
         "breached": list(breached.order_by("sla_due_at")[:OLDEST_ROWS]),
         "breached_url": queue_url(sla=BREACHED),
-        "oldest": list(open_tickets(user).order_by("opened_at")[:OLDEST_ROWS]),
+        "oldest": _oldest_open(user),
         "oldest_url": queue_url(state="open", sort="oldest"),
     }
     response = render(request, "workspace/dashboard.html", context)
