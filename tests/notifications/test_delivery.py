@@ -190,3 +190,27 @@ def test_the_admin_lists_the_outbox_by_status_and_retries(
     assert response.status_code == 302
     message.refresh_from_db()
     assert message.status == OutboxStatus.PENDING
+
+
+def _delivery_queries(smtp: Sink, requester: User, incidents: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(incidents):
+        ticket = do_open_incident(
+            title=f"Printer {index}", description="", requester=requester, actor=requester
+        )
+        do_add_comment(ticket, body="Any news?", internal=False, actor=requester)
+    with CaptureQueriesContext(connection) as queries:
+        sent = deliver_pending(now=timezone.now())
+    assert sent == OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() > 0
+    return len(queries)
+
+
+def test_a_batch_is_delivered_in_a_constant_number_of_queries(smtp, requester, agent, service_desk):
+    service_desk.members.add(agent)
+    few = _delivery_queries(smtp, requester, 1)
+    OutboxMessage.objects.all().delete()
+    many = _delivery_queries(smtp, requester, 6)
+    assert many == few
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()

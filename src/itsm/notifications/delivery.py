@@ -61,7 +61,9 @@ def claim_due(*, now: datetime, limit: int) -> list[OutboxMessage]:
             attempts=F("attempts") + 1,
         )
     return list(
-        OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.SENDING).order_by("id")
+        OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.SENDING)
+        .prefetch_related("attachments")
+        .order_by("id")
     )
 
 
@@ -84,10 +86,13 @@ def _record_failure(message: OutboxMessage, exc: Exception, *, now: datetime) ->
     )
 
 
-def _mark_sent(message: OutboxMessage) -> None:
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-    )
+def _mark_sent(messages: list[OutboxMessage]) -> None:
+    """One update for the batch: a worker killed before it leaves the rows ``sending``, and they
+    are sent again once their lease expires (delivery is at least once)."""
+    if messages:
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            status=OutboxStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+        )
 
 
 def _email(message: OutboxMessage, mail_connection: object) -> EmailMessage:
@@ -116,7 +121,7 @@ def deliver_pending(*, now: datetime, limit: int = 100) -> int:
         for message in claimed:
             _record_failure(message, exc, now=now)
         return 0
-    sent = 0
+    sent: list[OutboxMessage] = []
     try:
         for message in claimed:
             try:
@@ -124,8 +129,8 @@ def deliver_pending(*, now: datetime, limit: int = 100) -> int:
             except Exception as exc:  # one bad message must not stop the batch
                 _record_failure(message, exc, now=now)
                 continue
-            _mark_sent(message)
-            sent += 1
+            sent.append(message)
     finally:
         mail_connection.close()
-    return sent
+        _mark_sent(sent)
+    return len(sent)
