@@ -17,7 +17,7 @@ from itsm.accounts.models import User
 from itsm.incidents.actions import do_open_incident, do_transition_incident
 from itsm.notifications.actions import do_retry_outbox_messages
 from itsm.notifications.choices import OutboxStatus
-from itsm.notifications.delivery import claim_due, deliver_pending
+from itsm.notifications.delivery import claim_due, deliver_pending, drain_outbox
 from itsm.notifications.models import OutboxMessage
 from itsm.tickets.actions import do_add_watcher
 from itsm.workflow.actions import do_add_comment, do_assign_ticket
@@ -213,4 +213,17 @@ def test_a_batch_is_delivered_in_a_constant_number_of_queries(smtp, requester, a
     OutboxMessage.objects.all().delete()
     many = _delivery_queries(smtp, requester, 6)
     assert many == few
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
+
+
+def test_draining_sends_every_due_message_batch_after_batch(smtp, requester, agent, service_desk):
+    service_desk.members.add(agent)
+    for index in range(3):
+        do_open_incident(title=f"Scanner {index}", description="", requester=requester, actor=agent)
+    due = OutboxMessage.objects.count()
+    assert due > 2
+
+    sent = drain_outbox(now=timezone.now(), batch=2)
+
+    assert sent == due == len(smtp.mails)
     assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()

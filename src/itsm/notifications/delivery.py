@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -110,17 +111,34 @@ def _email(message: OutboxMessage, mail_connection: object) -> EmailMessage:
 
 
 def deliver_pending(*, now: datetime, limit: int = 100) -> int:
-    """Send due outbox messages; return how many were sent. Called by the worker loop."""
+    """Send one batch of due outbox messages; return how many were sent."""
+    return _deliver_batch(now=now, limit=limit)[1]
+
+
+def drain_outbox(*, now: datetime, batch: int = 100, max_seconds: float = 10.0) -> int:
+    """Send due messages batch after batch until none is left or ``max_seconds`` have passed,
+    so a burst of tickets does not wait for one batch per worker tick. Called by the worker."""
+    deadline = time.monotonic() + max_seconds
+    sent = 0
+    while True:
+        claimed, delivered = _deliver_batch(now=now, limit=batch)
+        sent += delivered
+        if claimed < batch or time.monotonic() >= deadline:
+            return sent
+
+
+def _deliver_batch(*, now: datetime, limit: int) -> tuple[int, int]:
+    """Claim up to ``limit`` due messages and send them: (claimed, sent)."""
     claimed = claim_due(now=now, limit=limit)
     if not claimed:
-        return 0
+        return 0, 0
     mail_connection = get_connection(fail_silently=False)
     try:
         mail_connection.open()
     except Exception as exc:  # the server is down: every claimed message waits for its retry
         for message in claimed:
             _record_failure(message, exc, now=now)
-        return 0
+        return len(claimed), 0
     sent: list[OutboxMessage] = []
     try:
         for message in claimed:
@@ -133,4 +151,4 @@ def deliver_pending(*, now: datetime, limit: int = 100) -> int:
     finally:
         mail_connection.close()
         _mark_sent(sent)
-    return len(sent)
+    return len(claimed), len(sent)

@@ -25,7 +25,7 @@ from django.utils.crypto import get_random_string
 
 from itsm.api.idempotency import prune_idempotency_records
 from itsm.incidents.actions import sweep_auto_close
-from itsm.notifications.delivery import deliver_pending
+from itsm.notifications.delivery import drain_outbox
 from itsm.reporting.facts import refresh_report_facts
 from itsm.reporting.schedule import send_due_reports
 from itsm.rules.escalation import sweep_escalations
@@ -48,7 +48,7 @@ class PeriodicJob:
 
 def periodic_jobs() -> list[PeriodicJob]:
     return [
-        PeriodicJob("outbox", deliver_pending, 2),
+        PeriodicJob("outbox", drain_outbox, 2),
         PeriodicJob("sla", sweep_sla_thresholds, settings.ITSM_SLA_SWEEP_SECONDS),
         PeriodicJob("escalations", sweep_escalations, 30),
         PeriodicJob("auto_close", sweep_auto_close, 300),
