@@ -232,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_client_logs()
 
     from bench import dataset, fixtures, report
+    from bench.mailsink import MailSink
     from bench.server import Server
 
     data = prepare_dataset(options)
@@ -244,9 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     if server_wanted:
         say(f"Starting itsm serve on 127.0.0.1:{options.port} with {options.workers} web workers…")
         log = VAR_DIR / "server.log"
-        with Server(env, options.port, options.workers, log) as server:
-            run_server_scenarios(options, fx, server, results)
-            memory = server.memory()
+        with MailSink() as sink:
+            env = {**env, "ITSM_EMAIL_URL": sink.url}
+            with Server(env, options.port, options.workers, log) as server:
+                run_server_scenarios(options, fx, server, results)
+                memory = server.memory()
+            results["mail"] = {"status": "ok", **sink.received()}
+        say(f"Mails received over SMTP by the sink: {results['mail']['messages']:,}")
         web = [m.peak_rss_mb for m in memory if m.role == "web worker"]
         results["memory"] = {
             "status": "ok",

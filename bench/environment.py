@@ -21,7 +21,7 @@ def server_environment(options: Options) -> dict[str, str]:
             "ITSM_SECRET_KEY": env.get("ITSM_BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
             "ITSM_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "ITSM_SITE_URL": f"http://127.0.0.1:{options.port}",
-            # Mails stay in the worker's memory: the benchmark measures the desk, not an SMTP relay.
+            # Replaced by the harness's loopback SMTP sink (bench.mailsink) while the server runs.
             "ITSM_EMAIL_URL": "locmem://",
             "ITSM_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "itsm.settings",

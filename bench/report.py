@@ -131,7 +131,7 @@ def markdown(run: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, figures in run["results"].items():
-        if name in {"S1/L1", "memory"}:
+        if name in {"S1/L1", "memory", "mail"}:
             continue
         if figures.get("status") != "ok":
             lines.append(
@@ -163,6 +163,13 @@ def markdown(run: dict[str, Any]) -> str:
                 f"| {_cell(sub['p99_ms'])} |"
             )
     lines += _cpu_table(run["results"])
+    mail = run["results"].get("mail")
+    if mail:
+        lines += [
+            "",
+            f"Mails delivered by the worker over SMTP to the loopback sink during the run: "
+            f"{mail['messages']:,} ({mail['bytes'] / 1e6:,.1f} MB).",
+        ]
     ratio = run["results"].get("S1/L1", {}).get("ratio")
     lines += ["", f"S1/L1 (API incident creations per storage commit): {_cell(ratio)}", ""]
     memory = run["results"].get("memory", {})

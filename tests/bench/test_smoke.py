@@ -84,6 +84,8 @@ def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
     cpu = outcome["S1"]["cpu"]
     assert cpu["cpu_seconds"]["web workers"] > 0
     assert cpu["server_cpu_ms_per_request"] > 0
+    # The worker delivered the creations' mails over SMTP to the harness's sink.
+    assert outcome["mail"]["messages"] > 0
     text = markdown_file.read_text(encoding="utf-8")
     assert "| budget | measured | met |" in text
     assert "| scenario | web workers | background worker | database |" in text
