@@ -6,6 +6,13 @@ order as actions: ticket first, then its instances, so sweeps and actions never 
 recomputes the instances from the journal, and fires each passed threshold with a compare-and-set
 ``UPDATE … WHERE <mark> IS NULL``: only the worker whose update changed the row writes the journal
 line, the notifications and the escalations.
+
+A batch of tickets is one transaction and a fixed number of statements, however many of its
+tickets are due: one read each for the instances and the journal facts, one write for the
+figures, one compare-and-set per mark column (``RETURNING`` tells which rows this worker won),
+one insert each for the journal lines and the outbox rows. Escalation rules, rare and each a
+change of its own ticket, run last, ticket by ticket. Should the batch fail, its tickets are
+retried one by one, so one bad ticket does not hold back the others.
 """
 
 from __future__ import annotations
