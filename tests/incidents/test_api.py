@@ -210,3 +210,29 @@ def test_the_openapi_spec_documents_incidents_with_examples(client_for, agent):
     transitions = spec["paths"]["/api/v1/incidents/{number}/transitions"]["post"]
     assert "409" in transitions["responses"]
     assert "examples" in transitions["requestBody"]["content"]["application/json"]
+
+
+def test_logging_costs_a_constant_number_of_queries(
+    client_for, agent, requester, service_desk, django_assert_max_num_queries
+):
+    service_desk.strategy = "round_robin"
+    service_desk.save()
+    client = client_for(agent)
+    payload = {"title": "VPN down", "requester": requester.pk, "impact": "high"}
+    client.post(URL, payload, content_type="application/json")  # warms per-process caches
+
+    # Token, requester, the creation (13 statements on SQLite: tests/workflow/
+    # test_create_ticket.py), the Incident row, two savepoints, the category restrictions the
+    # visibility check asks once; the answer is made from the rows in hand (32 statements before).
+    with django_assert_max_num_queries(20):
+        response = client.post(URL, payload, content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["state"], body["assignee"]["id"], body["version"]) == ("assigned", agent.pk, 1)
+    assert body["child_incidents"] == []
+    assert body["is_major"] is False
+    assert response["ETag"] == 'W/"1"'
+    stored = Ticket.objects.get(number=body["number"])
+    assert body["sla_due_at"] is not None
+    assert body["updated_at"].replace("Z", "+00:00") == stored.updated_at.isoformat()

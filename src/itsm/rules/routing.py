@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from itsm.accounts.models import Group, User
 from itsm.rules.assignment import pick_agent
 from itsm.rules.models import AssignmentRule
+from itsm.taxonomy.models import Category
 from itsm.tickets.models import Ticket
 
 
@@ -39,8 +41,25 @@ def _text_matches(rule: AssignmentRule, text: str) -> bool:
     return True
 
 
-def rule_matches(rule: AssignmentRule, ticket: Ticket) -> bool:
-    """Whether every condition the rule sets holds for the ticket (unset conditions hold)."""
+def category_path_ids(category_id: int) -> set[int]:
+    """The category and every category above it, from one read of the (small) category tree: a
+    rule on category C holds for the tickets whose category has C on this path."""
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    path: set[int] = set()
+    node: int | None = category_id
+    while node is not None and node not in path:
+        path.add(node)
+        node = parents.get(node)
+    return path
+
+
+def rule_matches(
+    rule: AssignmentRule, ticket: Ticket, *, category_path: Callable[[], set[int]] | None = None
+) -> bool:
+    """Whether every condition the rule sets holds for the ticket (unset conditions hold).
+
+    ``category_path``: the ticket's category with its ancestors, when the caller asks many rules
+    (read once, on the first rule with a category condition)."""
     checks = (
         not rule.kind or rule.kind == ticket.kind,
         rule.service_id is None or rule.service_id == ticket.service_id,
@@ -52,19 +71,32 @@ def rule_matches(rule: AssignmentRule, ticket: Ticket) -> bool:
     )
     if not all(checks):
         return False
-    if rule.category is not None and (
-        ticket.category_id is None or ticket.category_id not in rule.category.descendant_ids()
-    ):
-        return False
+    if rule.category_id is not None:
+        if ticket.category_id is None:
+            return False
+        path = category_path() if category_path else category_path_ids(ticket.category_id)
+        if rule.category_id not in path:
+            return False
     return _text_matches(rule, f"{ticket.title}\n{ticket.description}")
 
 
 def matching_rule(ticket: Ticket) -> AssignmentRule | None:
-    rules = AssignmentRule.objects.filter(is_active=True).select_related(
-        "group", "agent", "category"
-    )
+    rules = AssignmentRule.objects.filter(is_active=True).select_related("group", "agent")
+    path: set[int] | None = None
+
+    def category_path() -> set[int]:
+        nonlocal path
+        if path is None:
+            path = category_path_ids(ticket.category_id) if ticket.category_id else set()
+        return path
+
     return next(
-        (rule for rule in rules.order_by("order", "id") if rule_matches(rule, ticket)), None
+        (
+            rule
+            for rule in rules.order_by("order", "id")
+            if rule_matches(rule, ticket, category_path=category_path)
+        ),
+        None,
     )
 
 

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Q
 
 from itsm.sla.engine import (
     ClockState,
@@ -36,6 +37,7 @@ from itsm.sla.engine import (
     evaluate,
 )
 from itsm.sla.models import (
+    BusinessCalendar,
     ClockStateChoice,
     SlaDefinition,
     SlaInstance,
@@ -291,20 +293,54 @@ class Selector:
         return all(not allowed or value in allowed for allowed, value in checks)
 
 
-_SELECTORS: dict[tuple[object, ...], list[Selector]] = {}
+@dataclass(frozen=True)
+class _Policy:
+    """The active definitions as matching needs them, remembered per process until a
+    definition, category or calendar changes."""
+
+    selectors: list[Selector]
+    #: The active definitions with their calendars (read only: shared by every request).
+    definitions: dict[int, SlaDefinition]
+
+
+_POLICY: dict[tuple[object, ...], _Policy] = {}
+
+
+def _policy_stamp() -> tuple[object, ...]:
+    """Newest change and row count of definitions, categories and calendars, in one query: a
+    save moves ``updated_at`` (do_save_sla_definition touches it for condition changes too), a
+    deletion the count."""
+    tables = [
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (SlaDefinition, Category, BusinessCalendar)
+    ]
+    # Table names from the models, no outside input.
+    columns = [
+        f"(SELECT MAX(updated_at) FROM {t}), (SELECT COUNT(*) FROM {t})"  # noqa: S608
+        for t in tables
+    ]
+    sql = "SELECT " + ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return tuple(row or ())
+
+
+def _active_policy() -> _Policy:
+    stamp = _policy_stamp()
+    cached = _POLICY.get(stamp)
+    if cached is None:
+        definitions = SlaDefinition.objects.select_related("calendar").filter(is_active=True)
+        _POLICY.clear()
+        cached = _POLICY[stamp] = _Policy(
+            selectors=_build_selectors(), definitions={d.pk: d for d in definitions}
+        )
+    return cached
 
 
 def active_selectors() -> list[Selector]:
     """The active definitions' selectors, rebuilt when a definition or category changes."""
-    stamp = (
-        tuple(SlaDefinition.objects.aggregate(m=Max("updated_at"), n=Count("id")).values()),
-        tuple(Category.objects.aggregate(m=Max("updated_at"), n=Count("id")).values()),
-    )
-    cached = _SELECTORS.get(stamp)
-    if cached is None:
-        _SELECTORS.clear()
-        cached = _SELECTORS[stamp] = _build_selectors()
-    return cached
+    return _active_policy().selectors
 
 
 def _build_selectors() -> list[Selector]:
@@ -341,13 +377,23 @@ def _attach(ticket: Ticket, definition_ids: Sequence[int], now: datetime) -> lis
 
 
 def _new_instances(
-    ticket: Ticket, definition_ids: Sequence[int], now: datetime
+    ticket: Ticket,
+    definition_ids: Sequence[int],
+    now: datetime,
+    known: dict[int, SlaDefinition] | None = None,
 ) -> list[SlaInstance]:
     if not definition_ids:
         return []
-    definitions = SlaDefinition.objects.select_related("calendar").filter(pk__in=definition_ids)
+    if known is not None:
+        definitions = [known[pk] for pk in sorted(definition_ids)]
+    else:
+        definitions = list(
+            SlaDefinition.objects.select_related("calendar")
+            .filter(pk__in=definition_ids)
+            .order_by("pk")
+        )
     created = []
-    for definition in definitions.order_by("pk"):
+    for definition in definitions:
         started = ticket.opened_at if definition.start == StartChoice.OPENED else now
         created.append(
             SlaInstance(
@@ -395,8 +441,9 @@ def plan_new_ticket_slas(
     (attach the matching definitions, evaluate, store), without the reads and the UPDATEs: the
     caller inserts the ticket with its due time, then ``save_new_ticket_slas``.
     """
-    matching = sorted({s.definition_id for s in active_selectors() if s.matches(ticket)})
-    instances = _new_instances(ticket, matching, now)
+    policy = _active_policy()
+    matching = sorted({s.definition_id for s in policy.selectors if s.matches(ticket)})
+    instances = _new_instances(ticket, matching, now, known=policy.definitions)
     facts = facts_of(lines)
     for instance in instances:
         try:
