@@ -37,6 +37,9 @@ def test_page_query_count_is_constant(
     client.force_login(manager)
     first = create_ticket(requester=requester)
     target = f"/tickets/{first.number}/" if url == "TICKET" else url
+    if target.startswith("/queues/"):
+        client.get(target)  # fills the cache of the filter options: measure the steady state
+    # The ticket page is measured with its timeline drawn (each reply below changes the journal).
     small = _queries(client, target)
     for n in range(15):
         ticket = create_ticket(requester=requester, title=f"More {n}")
@@ -163,10 +166,10 @@ def test_queue_filters_keyset_pages_and_export(
     assert len(numbers) == 50
     second = client.get(first.context["next_url"].replace("?", "/queues/?", 1))
     assert len(second.context["rows"]) == 5
-    seen = {t.number for t, _ in numbers} | {t.number for t, _ in second.context["rows"]}
+    seen = {row.number for row in numbers} | {row.number for row in second.context["rows"]}
     assert len(seen) == 55
     p2 = client.get("/queues/?priority=P2")
-    assert {t.priority for t, _ in p2.context["rows"]} == {"P2"}
+    assert {row.priority for row in p2.context["rows"]} == {"P2"}
     assert client.get("/queues/?assignee=bogus").status_code == 400
     export = client.get("/queues/export.csv?priority=P2")
     lines = b"".join(export.streaming_content).decode().strip().splitlines()

@@ -13,6 +13,8 @@ from itsm.taxonomy.choices import Impact, TicketKind, Urgency
 from itsm.taxonomy.models import Category
 from itsm.tickets.choices import Channel, ResolutionCode, TicketState
 from itsm.workflow.uploads import MultipleFileField
+from itsm.workspace.options import LazyOptions, ReferenceOptions
+from itsm.workspace.widgets import OptionsSelect, PlainHiddenInput, PlainTextarea
 
 
 def agents() -> Any:
@@ -26,7 +28,7 @@ def _category_path(category: Category) -> str:
 class VersionedForm(forms.Form):
     """Carries the ticket version the agent saw, for optimistic concurrency."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=PlainHiddenInput, min_value=1)
 
 
 class DetailsForm(VersionedForm):
@@ -60,17 +62,19 @@ class DetailsForm(VersionedForm):
 
 
 class TransitionForm(VersionedForm):
-    to_state = forms.ChoiceField(choices=TicketState.choices, widget=forms.HiddenInput)
+    # The ticket page draws one of these per allowed transition: widgets drawn in Python.
+    to_state = forms.ChoiceField(choices=TicketState.choices, widget=PlainHiddenInput)
     reason = forms.CharField(
-        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), required=False, widget=PlainTextarea(attrs={"rows": 2})
     )
     resolution_code = forms.ChoiceField(
         label=_("Resolution code"),
         required=False,
         choices=[("", _("Choose a resolution code")), *ResolutionCode.choices],
+        widget=OptionsSelect,
     )
     resolution_notes = forms.CharField(
-        label=_("Resolution notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Resolution notes"), required=False, widget=PlainTextarea(attrs={"rows": 3})
     )
 
 
@@ -99,7 +103,7 @@ class WatcherForm(forms.Form):
 
 class LinkForm(forms.Form):
     number = forms.CharField(label=_("Ticket number"), max_length=20)
-    link_type = forms.ChoiceField(label=_("Link type"), choices=[])
+    link_type = forms.ChoiceField(label=_("Link type"), choices=[], widget=OptionsSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from itsm.tickets.choices import LinkType
@@ -151,6 +155,7 @@ class SaveViewForm(forms.Form):
         required=False,
         queryset=Group.objects.none(),
         empty_label=_("Only me"),
+        widget=OptionsSelect,
     )
     querystring = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
@@ -173,6 +178,7 @@ class BulkForm(forms.Form):
             (BULK_STATE, _("Change state")),
             (BULK_MAJOR, _("Attach to a major incident")),
         ],
+        widget=OptionsSelect,
     )
     group = forms.ModelChoiceField(
         label=_("Group"), required=False, queryset=Group.objects.all(), empty_label=_("Keep")
@@ -181,17 +187,36 @@ class BulkForm(forms.Form):
         label=_("Assignee"), required=False, queryset=agents(), empty_label=_("Nobody")
     )
     to_state = forms.ChoiceField(
-        label=_("New state"), required=False, choices=[("", "—"), *TicketState.choices]
+        label=_("New state"),
+        required=False,
+        choices=[("", "—"), *TicketState.choices],
+        widget=OptionsSelect,
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
     resolution_code = forms.ChoiceField(
-        label=_("Resolution code"), required=False, choices=[("", "—"), *ResolutionCode.choices]
+        label=_("Resolution code"),
+        required=False,
+        choices=[("", "—"), *ResolutionCode.choices],
+        widget=OptionsSelect,
     )
     resolution_notes = forms.CharField(label=_("Resolution notes"), required=False)
     major_incident = forms.CharField(
         label=_("Major incident number"), required=False, max_length=20
     )
     next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, options: ReferenceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Drawn from cached pairs; the model fields above still validate a posted value.
+        options = options or ReferenceOptions()
+        for name, empty, pairs in (
+            ("group", _("Keep"), lambda: options.groups),
+            ("assignee", _("Nobody"), lambda: options.agents),
+        ):
+            field = self.fields[name]
+            field.widget = OptionsSelect(
+                attrs=field.widget.attrs, choices=LazyOptions(empty, pairs)
+            )
 
     def numbers(self, raw: list[str]) -> list[str]:
         return [n.strip().upper() for n in raw if n.strip()][:200]

@@ -20,7 +20,9 @@ from itsm.taxonomy.models import Category
 from itsm.tickets.choices import INACTIVE_STATES, TicketState
 from itsm.tickets.models import Ticket
 from itsm.tickets.querysets import TicketQuerySet
+from itsm.workspace.options import LazyOptions, ReferenceOptions
 from itsm.workspace.sla_status import AT_RISK, BREACHED, NO_SLA, ON_TRACK, sla_status_q
+from itsm.workspace.widgets import OptionsSelect
 
 PAGE_SIZE = 50
 
@@ -59,13 +61,22 @@ class QueueFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("Any kind")), *TicketKind.choices]
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("Any kind")), *TicketKind.choices],
+        widget=OptionsSelect,
     )
     state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any state")), *STATE_CHOICES]
+        label=_("State"),
+        required=False,
+        choices=[("", _("Any state")), *STATE_CHOICES],
+        widget=OptionsSelect,
     )
     priority = forms.ChoiceField(
-        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
+        label=_("Priority"),
+        required=False,
+        choices=[("", _("Any priority")), *Priority.choices],
+        widget=OptionsSelect,
     )
     group = forms.ModelChoiceField(
         label=_("Assignment group"),
@@ -90,18 +101,36 @@ class QueueFilterForm(forms.Form):
         empty_label=_("Any service"),
     )
     sla = forms.ChoiceField(
-        label=_("SLA status"), required=False, choices=[("", _("Any SLA status")), *SLA_CHOICES]
+        label=_("SLA status"),
+        required=False,
+        choices=[("", _("Any SLA status")), *SLA_CHOICES],
+        widget=OptionsSelect,
     )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
         choices=[(key, order.label) for key, order in SORTS.items()],
+        widget=OptionsSelect,
     )
     after = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, options: ReferenceOptions | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].widget.choices = assignee_choices()
+        # Drawn from cached pairs: the model fields above still validate the chosen value.
+        options = options or ReferenceOptions()
+        for name, empty, pairs in (
+            ("group", _("Any group"), lambda: options.groups),
+            ("category", _("Any category"), lambda: options.categories),
+            ("service", _("Any service"), lambda: options.services),
+        ):
+            self._draw_from(name, LazyOptions(empty, pairs))
+        self._draw_from(
+            "assignee", LazyOptions(None, lambda: options.agents, head=_assignee_head())
+        )
+
+    def _draw_from(self, name: str, choices: LazyOptions) -> None:
+        field = self.fields[name]
+        field.widget = OptionsSelect(attrs=field.widget.attrs, choices=choices)
 
     def clean_assignee(self) -> str:
         value: str = self.cleaned_data["assignee"].strip()
@@ -124,14 +153,8 @@ class QueueFilterForm(forms.Form):
         return (self.cleaned_data.get("sort") if self.is_bound else None) or DEFAULT_SORT
 
 
-def assignee_choices() -> list[tuple[str, str]]:
-    agents = User.objects.filter(role__in=["agent", "manager", "admin"], is_active=True)
-    return [
-        ("", str(_("Anyone"))),
-        (ME, str(_("Me"))),
-        (NOBODY, str(_("Unassigned"))),
-        *((str(pk), name) for pk, name in agents.values_list("pk", "full_name")),
-    ]
+def _assignee_head() -> list[tuple[str, str]]:
+    return [("", str(_("Anyone"))), (ME, str(_("Me"))), (NOBODY, str(_("Unassigned")))]
 
 
 def filter_tickets(qs: TicketQuerySet, data: dict[str, Any], user: User, now: datetime) -> Any:

@@ -25,12 +25,14 @@ from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.actions import do_delete_view, do_save_view
 from itsm.workspace.forms import BULK_ASSIGN, BULK_MAJOR, BULK_STATE, BulkForm, SaveViewForm
 from itsm.workspace.models import SavedView
+from itsm.workspace.options import ReferenceOptions
 from itsm.workspace.queue_filters import (
     QueueFilterForm,
     filter_tickets,
     page_of,
     sorted_tickets,
 )
+from itsm.workspace.rows import ROW_FIELDS, queue_rows
 from itsm.workspace.views.common import LIST_RELATED, current_user
 
 CSV_COLUMNS = (
@@ -74,12 +76,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     if not params:
         params["state"] = "open"
-    form = QueueFilterForm(params)
+    options = ReferenceOptions()
+    form = QueueFilterForm(params, options=options)
     now = timezone.now()
     tickets: list[Ticket] = []
     next_cursor = ""
     if form.is_valid():
-        qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED)
+        qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED).only(*ROW_FIELDS)
         qs = filter_tickets(qs, form.cleaned_data, user, now)
         tickets, next_cursor = page_of(qs, form.sort_key, form.cleaned_data["after"])
     filters = _filter_querystring(params)
@@ -89,7 +92,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     badges = sla_badges_for(tickets, now=now)
     context = {
         "form": form,
-        "rows": [(t, badges.get(t.pk, [])) for t in tickets],
+        "rows": queue_rows(tickets, badges),
         "now": now,
         "filters": filters,
         "next_url": f"?{next_params.urlencode()}" if next_cursor else "",
@@ -97,7 +100,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "my_views": mine,
         "shared_views": shared,
         "save_form": SaveViewForm(user=user, initial={"querystring": filters}),
-        "bulk_form": BulkForm(initial={"next": request.get_full_path()}),
+        "bulk_form": BulkForm(initial={"next": request.get_full_path()}, options=options),
     }
     status = 200 if form.is_valid() else 400
     if request.htmx:  # type: ignore[attr-defined]

@@ -1,0 +1,170 @@
+"""Queue rows prepared for display in one pass: the template prints strings, it computes nothing.
+
+A queue page shows 50 tickets; labels, links, dates and SLA badges computed per row through
+template filters and includes were most of the page's cost. Here each value is computed once in
+Python: labels from one lookup table, the link from one reversed URL, dates from one local time
+per ticket, and the SLA badges drawn with the markup of ``sla/partials/badge.html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from html import escape
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.formats import get_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from itsm.sla.models import MetricChoice
+from itsm.sla.queries import Badge
+from itsm.taxonomy.choices import Priority
+from itsm.tickets.choices import TicketState
+from itsm.tickets.models import Ticket
+
+#: The ticket columns a row reads (and the sort columns the next-page cursor reads), for only().
+ROW_FIELDS = (
+    "number",
+    "title",
+    "state",
+    "priority",
+    "opened_at",
+    "updated_at",
+    "sla_due_at",
+    "category__name",
+    "service__name",
+    "assignment_group__name",
+    "assignee__full_name",
+    "assignee__email",
+    "requester__full_name",
+    "requester__email",
+)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    number: str
+    select_label: str
+    url: str
+    title: str
+    category: str
+    service: str
+    state: str
+    state_label: str
+    priority: str
+    priority_label: str
+    sla: SafeString
+    group: str
+    assignee: str
+    requester: str
+    opened_iso: str
+    opened_long: str
+    opened_short: str
+
+
+#: Format characters finer than a minute; formats without them are remembered per minute.
+_SUB_MINUTE = frozenset("sufvUcr")
+
+
+@lru_cache(maxsize=8192)
+def _format_minute(fmt: str, language: str, zone: str, local: datetime) -> str:
+    return format_date(local, fmt)
+
+
+class _Dates:
+    """Date formats resolved once for the active language and time zone.
+
+    Formatting one date costs 20-35 µs and a page prints about 150; due and opening times repeat
+    from page to page, so a formatted minute is remembered (per format, language and zone).
+    """
+
+    def __init__(self) -> None:
+        self.long = get_format("DATETIME_FORMAT")
+        self.zone = timezone.get_current_timezone()
+        self.language = get_language() or ""
+
+    def local(self, value: datetime) -> datetime:
+        return timezone.localtime(value, self.zone)
+
+    def format(self, local: datetime, fmt: str) -> str:
+        if _SUB_MINUTE.intersection(fmt):
+            return format_date(local, fmt)
+        # The zone's key is part of the cache key: equal instants in two zones compare equal.
+        minute = local.replace(second=0, microsecond=0)
+        return _format_minute(fmt, self.language, str(local.tzinfo), minute)
+
+    def long_format(self, value: datetime) -> str:
+        return self.format(self.local(value), self.long)
+
+
+class SlaBadgeMarkup:
+    """Draws ``workspace/partials/sla_badges.html`` for many tickets, labels translated once."""
+
+    def __init__(self, dates: _Dates | None = None) -> None:
+        self.dates = dates or _Dates()
+        self.none = f'<span class="badge sla sla-none">{escape(_("No running SLA"))}</span>'
+        self.due = escape(_("due"))
+        self.resolution = escape(_("Resolution"))
+        self.metrics: dict[str, str] = {MetricChoice.RESPONSE: escape(_("Response"))}
+
+    def html(self, badges: list[Badge], *, is_active: bool) -> str:
+        if not badges:
+            return self.none if is_active else ""
+        parts = ['<span class="sla-badges">']
+        for badge in badges:
+            title = escape(badge.name)
+            if badge.due_at:
+                title += f" · {self.due} {escape(self.dates.long_format(badge.due_at))}"
+            metric = self.metrics.get(badge.metric, self.resolution)
+            parts.append(
+                f'<span class="{escape(badge.css_class)}" title="{title}">'
+                f'<span class="sla-badge__metric">{metric}</span> {escape(badge.text)}</span>'
+            )
+        parts.append("</span>")
+        return "".join(parts)
+
+
+def queue_rows(tickets: Iterable[Ticket], badges: dict[int, list[Badge]]) -> list[QueueRow]:
+    """Display rows of tickets fetched with ``ROW_FIELDS`` (and their related rows)."""
+    dates = _Dates()
+    states = {value: str(label) for value, label in TicketState.choices}
+    priorities = {value: str(label) for value, label in Priority.choices}
+    # One reverse() for every row: ticket numbers are letters and digits only.
+    marker = "NUMBER"
+    link = reverse("ticket", args=[marker])
+    unassigned = _("Unassigned")
+    select = _("Select %(number)s")
+    markup = SlaBadgeMarkup(dates)
+    rows = []
+    for ticket in tickets:
+        opened = dates.local(ticket.opened_at)
+        rows.append(
+            QueueRow(
+                number=ticket.number,
+                select_label=select % {"number": ticket.number},
+                url=link.replace(marker, ticket.number),
+                title=ticket.title,
+                category=ticket.category.name if ticket.category else "",
+                service=ticket.service.name if ticket.service else "",
+                state=ticket.state,
+                state_label=states.get(ticket.state, ticket.state),
+                priority=ticket.priority,
+                priority_label=priorities.get(ticket.priority, ticket.priority),
+                sla=mark_safe(  # noqa: S308 - built from escaped parts
+                    markup.html(badges.get(ticket.pk, []), is_active=ticket.is_active)
+                ),
+                group=ticket.assignment_group.name if ticket.assignment_group else "—",
+                assignee=str(ticket.assignee) if ticket.assignee else unassigned,
+                requester=str(ticket.requester),
+                opened_iso=opened.isoformat(),
+                opened_long=dates.format(opened, dates.long),
+                opened_short=dates.format(opened, "d M H:i"),
+            )
+        )
+    return rows

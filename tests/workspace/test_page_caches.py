@@ -1,0 +1,194 @@
+"""What the queue and ticket pages cache stays exact: option lists, drawn timelines, markup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django import forms
+from django.db import connection
+from django.db.models import Count, Max
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from itsm.accounts.models import Group, User
+from itsm.cmdb.models import Service
+from itsm.sla.queries import Badge
+from itsm.taxonomy.models import Category
+from itsm.tickets.models import JournalEntry, Ticket
+from itsm.workflow.actions import do_add_comment
+from itsm.workspace.rows import SlaBadgeMarkup
+from itsm.workspace.views.tickets import timeline_html
+from itsm.workspace.widgets import OptionsSelect, PlainHiddenInput, PlainTextarea
+
+pytestmark = pytest.mark.django_db
+
+
+def _select(html: str, name: str) -> str:
+    found = re.search(rf'<select name="{name}".*?</select>', html, re.S)
+    assert found, name
+    return found.group(0)
+
+
+def _count(client: Any, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_filter_options_follow_reference_data_at_once(
+    client: Any, agent: User, service_desk: Group
+) -> None:
+    client.force_login(agent)
+    page = client.get("/queues/").content.decode()
+    assert service_desk.name in _select(page, "group")
+
+    # Given the lists are cached, when the reference data changes (as the admin saves it),
+    # then the next page shows the change.
+    service_desk.name = "First-line <Support>"
+    service_desk.save()
+    parent = Category.objects.create(name="Network")
+    Category.objects.create(name="Wi-Fi", parent=parent)
+    service = Service.objects.create(name="Payroll")
+    page = client.get("/queues/").content.decode()
+    assert "First-line &lt;Support&gt;" in _select(page, "group")
+    assert "First-line &lt;Support&gt;" in _select(page.split('id="bulk-form"')[1], "group")
+    assert "Network &gt; Wi-Fi" in _select(page, "category")
+    assert f'<option value="{service.pk}">Payroll</option>' in _select(page, "service")
+
+    service.is_active = False
+    service.save()
+    parent.name = "Networking"
+    parent.save()
+    page = client.get("/queues/").content.decode()
+    assert "Payroll" not in _select(page, "service")
+    assert "Networking &gt; Wi-Fi" in _select(page, "category")
+
+    agent.full_name = "Renamed Agent"
+    agent.save()
+    assert "Renamed Agent" in _select(client.get("/queues/").content.decode(), "assignee")
+
+
+def test_filter_keeps_the_chosen_option_selected(
+    client: Any, agent: User, service_desk: Group
+) -> None:
+    client.force_login(agent)
+    page = client.get(f"/queues/?group={service_desk.pk}&assignee=none").content.decode()
+    assert f'<option value="{service_desk.pk}" selected>' in _select(page, "group")
+    assert '<option value="none" selected>' in _select(page, "assignee")
+    assert client.get("/queues/?group=999999").status_code == 400
+
+
+def test_queue_page_reads_a_fixed_small_number_of_rows(
+    client: Any, agent: User, requester: User, create_ticket: Callable[..., Ticket]
+) -> None:
+    for n in range(60):
+        create_ticket(requester=requester, title=f"Queue {n}")
+    client.force_login(agent)
+    url = "/queues/?kind=incident&state=open&sort=sla&assignee=none"
+    client.get(url)
+    # session, user, hidden categories, reference version, agents, tickets, SLA instances,
+    # SLA definitions, saved views, the user's groups (share with)
+    assert _count(client, url) <= 10, "queue"
+
+
+def test_ticket_page_draws_its_timeline_once_per_journal_state(
+    client: Any, agent: User, requester: User, create_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = create_ticket(requester=requester)
+    client.force_login(agent)
+    url = f"/tickets/{ticket.number}/"
+    drawn = _count(client, url)
+    cached = _count(client, url)
+    assert cached == drawn - 2  # the entries and their attachments are not read again
+    assert cached <= 13, cached
+
+    # A new entry changes the key: it shows at once.
+    do_add_comment(ticket, body="Swapped the <b>dock</b>", internal=True, actor=agent)
+    page = client.get(url).content.decode()
+    assert "Swapped the &lt;b&gt;dock&lt;/b&gt;" in page
+    assert "<b>dock</b>" not in page
+
+
+def test_a_requester_never_gets_a_work_note_from_the_agents_timeline(
+    client: Any, agent: User, requester: User, create_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = create_ticket(requester=requester)
+    do_add_comment(ticket, body="Secret work note", internal=True, actor=agent)
+    do_add_comment(ticket, body="Public answer", internal=False, actor=agent)
+    client.force_login(agent)
+    assert "Secret work note" in client.get(f"/tickets/{ticket.number}/").content.decode()
+
+    # The agent's drawing is cached; the same journal state drawn for the requester is not it.
+    journal = JournalEntry.objects.filter(ticket=ticket).aggregate(
+        last=Max("pk"), count=Count("pk"), newest=Max("created_at")
+    )
+    for_requester = timeline_html(ticket, requester, journal)
+    assert "Public answer" in for_requester
+    assert "Secret work note" not in for_requester
+    assert "Secret work note" in timeline_html(ticket, agent, journal)
+
+    client.force_login(requester)
+    assert client.get(f"/tickets/{ticket.number}/").status_code == 404
+    portal = client.get(f"/portal/tickets/{ticket.number}/").content.decode()
+    assert "Public answer" in portal
+    assert "Secret work note" not in portal
+
+
+def _squash(html: str) -> str:
+    return re.sub(r">\s+<", "><", html.strip())
+
+
+def test_badge_markup_is_the_partials_markup() -> None:
+    now = timezone.now()
+    badges = [
+        Badge(1, "Response <24x7>", "response", "risk", "45m left", now, None, "running"),
+        Badge(
+            1,
+            "Resolution & more",
+            "resolution",
+            "breached",
+            "breached 2h ago",
+            None,
+            now,
+            "running",
+        ),
+        Badge(
+            1,
+            "OLA",
+            "resolution",
+            "paused",
+            "paused, 3h left",
+            now + timedelta(hours=3),
+            None,
+            "paused",
+        ),
+    ]
+    markup = SlaBadgeMarkup()
+    for sla, active in ((badges, True), (badges[1:], False), ([], True), ([], False)):
+        expected = render_to_string(
+            "workspace/partials/sla_badges.html",
+            {"sla": sla, "ticket": {"is_active": active}},
+        )
+        assert markup.html(sla, is_active=active) == _squash(expected)
+
+
+def test_plain_widgets_draw_what_djangos_draw() -> None:
+    choices = [("", "Any"), ("1", 'A & "B"'), ("2", "<C>"), ("2", "again")]
+    for value in ("", "2", None, "9"):
+        mine = OptionsSelect(choices=choices).render("f", value, {"id": "id_f"})
+        theirs = forms.Select(choices=choices).render("f", value, {"id": "id_f"})
+        assert _squash(mine) == _squash(theirs)
+    for value in (None, "", 3, 'x"<y>'):
+        mine = PlainHiddenInput().render("v", value, {"id": "id_v"})
+        assert mine == forms.HiddenInput().render("v", value, {"id": "id_v"})
+        mine = PlainTextarea(attrs={"rows": 2}).render("t", value, {"id": "id_t"})
+        theirs = forms.Textarea(attrs={"rows": 2}).render("t", value, {"id": "id_t"})
+        assert sorted(re.findall(r'\w+="[^"]*"', mine)) == sorted(
+            re.findall(r'\w+="[^"]*"', theirs)
+        )
+        assert mine.split(">", 1)[1] == theirs.split(">", 1)[1]
