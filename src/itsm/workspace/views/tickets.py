@@ -10,18 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.models import User
 from itsm.core.errors import ActionError, NotFound, StaleVersion
 from itsm.incidents.actions import do_transition_incident
-from itsm.sla.queries import explain_ticket_slas, sla_badges_for
+from itsm.sla.queries import ticket_sla_panel
 from itsm.tickets.actions import (
     describe_changes_since,
     do_add_watcher,
@@ -32,7 +36,7 @@ from itsm.tickets.actions import (
 from itsm.tickets.choices import LinkType, TicketState
 from itsm.tickets.lifecycles import REASON, RESOLUTION
 from itsm.tickets.models import Attachment, JournalEntry, Ticket, TicketLink
-from itsm.tickets.querysets import access_attachment, access_ticket_by_number
+from itsm.tickets.querysets import access_attachment, access_ticket_by_number, sees_internal
 from itsm.tickets.transitions import allowed_transitions
 from itsm.workflow.actions import (
     do_add_comment,
@@ -146,6 +150,39 @@ def _details_form(ticket: Ticket, data: Any = None) -> DetailsForm:
     return DetailsForm(data, initial=initial, kind=ticket.kind)
 
 
+#: How long a drawn timeline is kept. The journal is append-only and the key changes with every
+#: entry; this bounds only how long a renamed person keeps their old name in old entries.
+TIMELINE_SECONDS = 3600
+
+
+def timeline_html(ticket: Ticket, user: User, journal: dict[str, Any]) -> SafeString:
+    """The ticket's journal entries as this user may read them, drawn once per journal state.
+
+    The key holds what decides the output: the ticket, its journal's last entry, size and newest
+    time (append-only: any new entry changes them), whether the viewer reads internal entries
+    (the same test that filters them), and the language and time zone dates are printed in.
+    """
+    audience = "internal" if sees_internal(user) else "public"
+    newest = journal["newest"].timestamp() if journal["newest"] else 0
+    key = (
+        f"workspace:timeline:{ticket.pk}:{ticket.created_at.timestamp()}:{journal['last']}:"
+        f"{journal['count']}:{newest}:{audience}:{get_language()}:"
+        f"{timezone.get_current_timezone_name()}"
+    )
+    html: str | None = cache.get(key)
+    if html is None:
+        entries = (
+            JournalEntry.objects.for_ticket(ticket, user)
+            .select_related("actor")
+            .prefetch_related("attachments")
+        )
+        html = render_to_string(
+            "workspace/partials/ticket_entries.html", {"entries": entries, "ticket": ticket}
+        )
+        cache.set(key, html, TIMELINE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
 def ticket_context(
     request: HttpRequest,
     ticket: Ticket,
@@ -160,11 +197,6 @@ def ticket_context(
 ) -> dict[str, Any]:
     user = current_user(request)
     now = timezone.now()
-    entries = (
-        JournalEntry.objects.for_ticket(ticket, user)
-        .select_related("actor")
-        .prefetch_related("attachments")
-    )
     visible = Ticket.objects.visible_to(user)
     children = list(visible.filter(parent=ticket).only("number", "title", "state", "priority"))
     links_out = list(
@@ -178,14 +210,18 @@ def ticket_context(
         )
     )
     watchers = list(ticket.watchers.select_related("user"))
-    last_seen = JournalEntry.objects.filter(ticket=ticket).aggregate(m=Max("pk"))["m"] or 0
+    journal = JournalEntry.objects.filter(ticket=ticket).aggregate(
+        last=Max("pk"), count=Count("pk"), newest=Max("created_at")
+    )
+    badges, explanations = ticket_sla_panel(ticket, now=now)
     return {
-        "last_seen": last_seen,
+        "last_seen": journal["last"] or 0,
         "ticket": ticket,
-        "sla": sla_badges_for([ticket], now=now).get(ticket.pk, []),
-        "slas": explain_ticket_slas(ticket, now=now, internal=True),
+        "sla": badges,
+        "slas": explanations,
         "now": now,
-        "entries": entries,
+        # A callable: templates call it only when they draw the timeline.
+        "timeline": lambda: timeline_html(ticket, user, journal),
         "attachments": Attachment.objects.for_ticket(ticket, user).filter(
             journal_entry__isnull=True
         ),
