@@ -1,4 +1,7 @@
-"""The load generator: an asyncio httpx client (one connection per virtual user, keep-alive).
+"""The load generator: an asyncio aiohttp client (one connection per virtual user, keep-alive).
+
+aiohttp rather than httpx: measured on this machine, httpx spent about 2.7 ms of CPU per
+request against 0.45 ms for aiohttp, and the generator shares the two cores with the server.
 
 Closed loop: N virtual users each send a request, wait for the answer, send the next, for a
 fixed time. Open loop: requests start at a fixed rate whatever the answers take (arrivals).
@@ -14,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
-TIMEOUT = httpx.Timeout(30.0)
+TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -73,24 +76,29 @@ def percentile(values: list[float], pct: float) -> float | None:
     return round(ordered[index] * 1000, 2)
 
 
-async def _send(client: httpx.AsyncClient, user: User, call: Call, recorder: Recorder) -> None:
+async def _send(client: aiohttp.ClientSession, user: User, call: Call, recorder: Recorder) -> None:
     started = time.perf_counter()
     problem: str | None = None
     headers = user.html_headers if call.html else user.api_headers
     try:
-        response = await client.request(call.method, call.path, json=call.json, headers=headers)
-        if response.status_code not in call.ok:
-            problem = f"HTTP {response.status_code} {response.text[:200]!r}"
-    except httpx.HTTPError as error:
+        async with client.request(
+            call.method, call.path, json=call.json, headers=headers
+        ) as response:
+            body = await response.read()
+            if response.status not in call.ok:
+                problem = f"HTTP {response.status} {body[:200]!r}"
+    except (aiohttp.ClientError, TimeoutError) as error:
         problem = f"{type(error).__name__}: {error}"
     recorder.record(call, time.perf_counter() - started, problem)
 
 
-def _client(base_url: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+def _client(base_url: str) -> aiohttp.ClientSession:
+    """One keep-alive connection; cookies only as the user's headers give them."""
+    return aiohttp.ClientSession(
         base_url=base_url,
-        timeout=TIMEOUT,
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
+        connector=aiohttp.TCPConnector(limit=1),
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 
@@ -116,7 +124,7 @@ async def _arrivals(
 ) -> None:
     """Start one request every 1/rate seconds on a small pool of connections (open loop)."""
     pending: set[asyncio.Task[None]] = set()
-    clients = [_client(base_url) for _ in range(8)]
+    clients = [_client(base_url) for _ in range(8)]  # sessions need the running loop: made here
     try:
         iteration = 0
         next_start = time.perf_counter()
@@ -129,10 +137,10 @@ async def _arrivals(
             iteration += 1
             next_start += 1 / rate
         if pending:
-            await asyncio.wait(pending, timeout=TIMEOUT.read)
+            await asyncio.wait(pending, timeout=TIMEOUT_SECONDS)
     finally:
         for client in clients:
-            await client.aclose()
+            await client.close()
 
 
 async def _run(
