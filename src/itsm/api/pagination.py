@@ -12,11 +12,11 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
 from django.http import HttpRequest
 
 from itsm.core.errors import ActionError
@@ -42,12 +42,20 @@ class Ordering:
     nullable: bool = False
     datetime_value: bool = True
 
-    def order_by(self) -> list[Any]:
-        column = F(self.field)
+    def order_by(self, *, unindexed: bool = False) -> list[Any]:
+        """``unindexed`` sorts by an expression no index delivers (datetime columns only), so
+        PostgreSQL finds the rows first and sorts them, instead of walking an index in order
+        and filtering: the right plan when few rows match however many the planner expects."""
+        column: Any = F(self.field)
+        if unindexed:
+            column = ExpressionWrapper(column + Value(timedelta(0)), output_field=DateTimeField())
         identity = F("pk")
+        # NULLS LAST is spelled out only for nullable columns: on a NOT NULL column it changes
+        # nothing but stops PostgreSQL from reading a descending order off a plain index.
+        nulls_last = True if self.nullable else None
         if self.descending:
-            return [column.desc(nulls_last=True), identity.desc()]
-        return [column.asc(nulls_last=True), identity.asc()]
+            return [column.desc(nulls_last=nulls_last), identity.desc()]
+        return [column.asc(nulls_last=nulls_last), identity.asc()]
 
     def after(self, value: Any, pk: int) -> Q:
         """Rows strictly after (value, pk) in this ordering."""
@@ -114,10 +122,20 @@ class Page:
 
 
 def paginate(
-    queryset: models.QuerySet[M], ordering: Ordering, *, cursor: str | None, limit: int
+    queryset: models.QuerySet[M, Any],
+    ordering: Ordering,
+    *,
+    cursor: str | None,
+    limit: int,
+    unindexed: bool = False,
 ) -> Page:
-    """One page of ``queryset`` in ``ordering``, after ``cursor`` when given."""
-    queryset = queryset.order_by(*ordering.order_by())
+    """One page of ``queryset`` in ``ordering``, after ``cursor`` when given.
+
+    The rows are model instances, or dicts for a ``values()`` queryset (which must then hold
+    ``id`` and the ordering's field). One query: a row more than the page tells whether there is
+    a next page, so no count is ever made.
+    """
+    queryset = queryset.order_by(*ordering.order_by(unindexed=unindexed))
     if cursor:
         value, pk = decode_cursor(ordering, cursor)
         queryset = queryset.filter(ordering.after(value, pk))
@@ -126,4 +144,6 @@ def paginate(
         return Page(rows, None)
     rows = rows[:limit]
     last = rows[-1]
+    if isinstance(last, dict):
+        return Page(rows, encode_cursor(ordering, last[ordering.field], last["id"]))
     return Page(rows, encode_cursor(ordering, getattr(last, ordering.field), last.pk))
