@@ -166,10 +166,10 @@ def test_queue_filters_keyset_pages_and_export(
     assert len(numbers) == 50
     second = client.get(first.context["next_url"].replace("?", "/queues/?", 1))
     assert len(second.context["rows"]) == 5
-    seen = {row.number for row in numbers} | {row.number for row in second.context["rows"]}
+    seen = {row["number"] for row in numbers} | {row["number"] for row in second.context["rows"]}
     assert len(seen) == 55
     p2 = client.get("/queues/?priority=P2")
-    assert {row.priority for row in p2.context["rows"]} == {"P2"}
+    assert {row["priority"] for row in p2.context["rows"]} == {"P2"}
     assert client.get("/queues/?assignee=bogus").status_code == 400
     export = client.get("/queues/export.csv?priority=P2")
     lines = b"".join(export.streaming_content).decode().strip().splitlines()

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -199,16 +199,17 @@ def ticket_context(
     now = timezone.now()
     visible = Ticket.objects.visible_to(user)
     children = list(visible.filter(parent=ticket).only("number", "title", "state", "priority"))
-    links_out = list(
-        TicketLink.objects.filter(source=ticket, target__in=visible.values("pk")).select_related(
-            "target"
+    # Links both ways in one query; the other end must be visible to the viewer.
+    links = list(
+        TicketLink.objects.filter(
+            Q(source=ticket, target__in=visible.values("pk"))
+            | Q(target=ticket, source__in=visible.values("pk"))
         )
+        .select_related("source", "target")
+        .order_by("pk")
     )
-    links_in = list(
-        TicketLink.objects.filter(target=ticket, source__in=visible.values("pk")).select_related(
-            "source"
-        )
-    )
+    links_out = [link for link in links if link.source_id == ticket.pk]
+    links_in = [link for link in links if link.source_id != ticket.pk]
     watchers = list(ticket.watchers.select_related("user"))
     journal = JournalEntry.objects.filter(ticket=ticket).aggregate(
         last=Max("pk"), count=Count("pk"), newest=Max("created_at")
@@ -226,7 +227,8 @@ def ticket_context(
             journal_entry__isnull=True
         ),
         "transitions": _transition_forms(ticket, user, transition_form),
-        "details_form": details_form or _details_form(ticket),
+        # Drawn only while editing (the section shows the values otherwise).
+        "details_form": details_form or (_details_form(ticket) if editing else None),
         "editing": editing or details_form is not None,
         "conflict": conflict,
         "reply_form": reply_form or ReplyForm(initial={"version": ticket.version}),
