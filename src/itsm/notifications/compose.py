@@ -1,7 +1,8 @@
 """Who hears of a ticket event, and what each recipient's mail says.
 
 Each mail is composed for one recipient with only what that recipient may see: a requester's mail
-never carries a work note, an internal field or an agent link. Threading: every mail of a ticket
+never carries a work note, an internal field or an agent link. Visibility is decided per person;
+the text is written once per audience (``audience_of``) and shared by everyone in it. Threading: every mail of a ticket
 refers to the stable thread id ``<INC0001234@host>`` so mail clients group them and replies can be
 matched to the ticket.
 """

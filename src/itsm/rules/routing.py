@@ -44,7 +44,7 @@ def _text_matches(rule: AssignmentRule, text: str) -> bool:
 def category_path_ids(category_id: int) -> set[int]:
     """The category and every category above it, from one read of the (small) category tree: a
     rule on category C holds for the tickets whose category has C on this path."""
-    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    parents = dict(Category.objects.order_by().values_list("pk", "parent_id"))
     path: set[int] = set()
     node: int | None = category_id
     while node is not None and node not in path:
