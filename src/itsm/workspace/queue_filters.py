@@ -208,15 +208,20 @@ def _after_q(sort: SortOrder, value: Any, pk: int) -> Q:
     return after
 
 
-def encode_cursor(ticket: Ticket, sort_key: str) -> str:
-    value = getattr(ticket, SORTS[sort_key].field)
+def encode_cursor(ticket: Ticket | dict[str, Any], sort_key: str) -> str:
+    """The cursor after ``ticket``: a model instance or a ``values()`` row with its ``id``."""
+    field = SORTS[sort_key].field
+    if isinstance(ticket, dict):
+        value, pk = ticket[field], ticket["id"]
+    else:
+        value, pk = getattr(ticket, field), ticket.pk
     if isinstance(value, datetime):
         value = value.isoformat()
-    raw = json.dumps([value, ticket.pk]).encode()
+    raw = json.dumps([value, pk]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def page_of(qs: Any, sort_key: str, after: tuple[Any, int] | None) -> tuple[list[Ticket], str]:
+def page_of(qs: Any, sort_key: str, after: tuple[Any, int] | None) -> tuple[list[Any], str]:
     """One page in sort order and the cursor of the next page ('' on the last one)."""
     sort = SORTS[sort_key]
     qs = qs.order_by(*_ordering(sort))

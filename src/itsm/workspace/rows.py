@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from html import escape
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.urls import reverse
 from django.utils import timezone
@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 from itsm.sla.models import MetricChoice
 from itsm.sla.queries import Badge
 from itsm.taxonomy.choices import Priority
-from itsm.tickets.choices import TicketState
-from itsm.tickets.models import Ticket
+from itsm.tickets.choices import INACTIVE_STATES, TicketState
 
-#: The ticket columns a row reads (and the sort columns the next-page cursor reads), for only().
+#: The ticket columns a row reads (and the sort columns the next-page cursor reads), for
+#: ``values()``: plain rows, not six model instances per ticket.
 ROW_FIELDS = (
+    "id",
     "number",
     "title",
     "state",
@@ -132,8 +133,8 @@ class SlaBadgeMarkup:
         return "".join(parts)
 
 
-def queue_rows(tickets: Iterable[Ticket], badges: dict[int, list[Badge]]) -> list[QueueRow]:
-    """Display rows of tickets fetched with ``ROW_FIELDS`` (and their related rows)."""
+def queue_rows(tickets: Iterable[dict[str, Any]], badges: dict[int, list[Badge]]) -> list[QueueRow]:
+    """Display rows of tickets read as ``values(*ROW_FIELDS)``."""
     dates = _Dates()
     states = {value: str(label) for value, label in TicketState.choices}
     priorities = {value: str(label) for value, label in Priority.choices}
@@ -145,25 +146,30 @@ def queue_rows(tickets: Iterable[Ticket], badges: dict[int, list[Badge]]) -> lis
     markup = SlaBadgeMarkup(dates)
     rows = []
     for ticket in tickets:
-        opened = dates.local(ticket.opened_at)
+        number, state, priority = ticket["number"], ticket["state"], ticket["priority"]
+        opened = dates.local(ticket["opened_at"])
+        # A person's name is str(user): the full name, or the email without one.
+        assignee = ticket["assignee__full_name"] or ticket["assignee__email"]
         rows.append(
             QueueRow(
-                number=ticket.number,
-                select_label=select % {"number": ticket.number},
-                url=link.replace(marker, ticket.number),
-                title=ticket.title,
-                category=ticket.category.name if ticket.category else "",
-                service=ticket.service.name if ticket.service else "",
-                state=ticket.state,
-                state_label=states.get(ticket.state, ticket.state),
-                priority=ticket.priority,
-                priority_label=priorities.get(ticket.priority, ticket.priority),
+                number=number,
+                select_label=select % {"number": number},
+                url=link.replace(marker, number),
+                title=ticket["title"],
+                category=ticket["category__name"] or "",
+                service=ticket["service__name"] or "",
+                state=state,
+                state_label=states.get(state, state),
+                priority=priority,
+                priority_label=priorities.get(priority, priority),
                 sla=mark_safe(  # noqa: S308 - built from escaped parts
-                    markup.html(badges.get(ticket.pk, []), is_active=ticket.is_active)
+                    markup.html(
+                        badges.get(ticket["id"], []), is_active=state not in INACTIVE_STATES
+                    )
                 ),
-                group=ticket.assignment_group.name if ticket.assignment_group else "—",
-                assignee=str(ticket.assignee) if ticket.assignee else unassigned,
-                requester=str(ticket.requester),
+                group=ticket["assignment_group__name"] or "—",
+                assignee=assignee or unassigned,
+                requester=ticket["requester__full_name"] or ticket["requester__email"],
                 opened_iso=opened.isoformat(),
                 opened_long=dates.format(opened, dates.long),
                 opened_short=dates.format(opened, "d M H:i"),

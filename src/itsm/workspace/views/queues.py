@@ -79,17 +79,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     options = ReferenceOptions()
     form = QueueFilterForm(params, options=options)
     now = timezone.now()
-    tickets: list[Ticket] = []
+    tickets: list[dict[str, Any]] = []
     next_cursor = ""
     if form.is_valid():
-        qs = Ticket.objects.visible_to(user).select_related(*LIST_RELATED).only(*ROW_FIELDS)
-        qs = filter_tickets(qs, form.cleaned_data, user, now)
-        tickets, next_cursor = page_of(qs, form.sort_key, form.cleaned_data["after"])
+        qs = filter_tickets(Ticket.objects.visible_to(user), form.cleaned_data, user, now)
+        tickets, next_cursor = page_of(
+            qs.values(*ROW_FIELDS), form.sort_key, form.cleaned_data["after"]
+        )
     filters = _filter_querystring(params)
     next_params = params.copy()
     next_params["after"] = next_cursor
     mine, shared = _saved_views(user)
-    badges = sla_badges_for(tickets, now=now)
+    badges = sla_badges_for([ticket["id"] for ticket in tickets], now=now)
     context = {
         "form": form,
         "rows": queue_rows(tickets, badges),
