@@ -192,3 +192,50 @@ def test_plain_widgets_draw_what_djangos_draw() -> None:
             re.findall(r'\w+="[^"]*"', theirs)
         )
         assert mine.split(">", 1)[1] == theirs.split(">", 1)[1]
+
+
+#: The row markup as the queue template drew it before rows were drawn in Python.
+_ROW_TEMPLATE = """<tr data-row>
+<td><input type="checkbox" name="tickets" value="{{ row.number }}" form="bulk-form" aria-label="{{ row.select_label }}"></td>
+<td class="num"><a class="ticket-link" href="{{ row.url }}">{{ row.number }}</a></td>
+<td class="title">{{ row.title }}{% if row.category %}<span class="sub">{{ row.category }}{% if row.service %} · {{ row.service }}{% endif %}</span>{% elif row.service %}<span class="sub">{{ row.service }}</span>{% endif %}</td>
+<td><span class="badge state state-{{ row.state }}">{{ row.state_label }}</span></td>
+<td><span class="badge prio prio-{{ row.priority }}" title="{{ row.priority_label }}">{{ row.priority }}</span></td>
+<td>{{ row.sla }}</td>
+<td>{{ row.group }}<span class="sub">{{ row.assignee }}</span></td>
+<td>{{ row.requester }}</td>
+<td><time datetime="{{ row.opened_iso }}" title="{{ row.opened_long }}">{{ row.opened_short }}</time></td>
+</tr>"""  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("category", "service"), [("Net & <Wi-Fi>", 'VPN "x"'), ("", "VPN"), ("Net", ""), ("", "")]
+)
+def test_row_markup_is_the_templates_markup(category: str, service: str) -> None:
+    from django.template import engines
+    from django.utils.safestring import mark_safe
+
+    from itsm.workspace.rows import QueueRow, row_html
+
+    row = QueueRow(
+        number="INC0000042",
+        select_label="Select INC0000042",
+        url="/tickets/INC0000042/",
+        title="<script>alert('x')</script> & more",
+        category=category,
+        service=service,
+        state="in_progress",
+        state_label="In Progress",
+        priority="P2",
+        priority_label="P2 - High",
+        sla=mark_safe('<span class="sla-badges"></span>'),
+        group="Desk <1>",
+        assignee="O'Brien",
+        requester='Ann "A" Smith',
+        opened_iso="2026-11-27T03:00:00+00:00",
+        opened_long="Nov. 27, 2026, 3 a.m.",
+        opened_short="27 Nov 03:00",
+        html=mark_safe(""),
+    )
+    expected = engines["django"].from_string(_ROW_TEMPLATE).render({"row": row})
+    assert _squash(row_html(row)) == _squash(expected)

@@ -69,6 +69,36 @@ class QueueRow(TypedDict):
     opened_iso: str
     opened_long: str
     opened_short: str
+    html: SafeString
+
+
+def row_html(row: QueueRow) -> str:
+    """The row's ``<tr>``: 50 rows of 16 values each cost more through template nodes than
+    the rest of the page's table."""
+    e = {key: escape(str(value)) for key, value in row.items() if key not in {"sla", "html"}}
+    if row["category"]:
+        service = f" · {e['service']}" if row["service"] else ""
+        sub = f'<span class="sub">{e["category"]}{service}</span>'
+    elif row["service"]:
+        sub = f'<span class="sub">{e["service"]}</span>'
+    else:
+        sub = ""
+    return (
+        "<tr data-row>\n"
+        f'      <td><input type="checkbox" name="tickets" value="{e["number"]}" form="bulk-form"'
+        f' aria-label="{e["select_label"]}"></td>\n'
+        f'      <td class="num"><a class="ticket-link" href="{e["url"]}">{e["number"]}</a></td>\n'
+        f'      <td class="title">{e["title"]}{sub}</td>\n'
+        f'      <td><span class="badge state state-{e["state"]}">{e["state_label"]}</span></td>\n'
+        f'      <td><span class="badge prio prio-{e["priority"]}" title="{e["priority_label"]}">'
+        f"{e['priority']}</span></td>\n"
+        f"      <td>{row['sla']}</td>\n"
+        f'      <td>{e["group"]}<span class="sub">{e["assignee"]}</span></td>\n'
+        f"      <td>{e['requester']}</td>\n"
+        f'      <td><time datetime="{e["opened_iso"]}" title="{e["opened_long"]}">'
+        f"{e['opened_short']}</time></td>\n"
+        "    </tr>"
+    )
 
 
 #: Format characters finer than a minute; formats without them are remembered per minute.
@@ -150,29 +180,28 @@ def queue_rows(tickets: Iterable[dict[str, Any]], badges: dict[int, list[Badge]]
         opened = dates.local(ticket["opened_at"])
         # A person's name is str(user): the full name, or the email without one.
         assignee = ticket["assignee__full_name"] or ticket["assignee__email"]
-        rows.append(
-            QueueRow(
-                number=number,
-                select_label=select % {"number": number},
-                url=link.replace(marker, number),
-                title=ticket["title"],
-                category=ticket["category__name"] or "",
-                service=ticket["service__name"] or "",
-                state=state,
-                state_label=states.get(state, state),
-                priority=priority,
-                priority_label=priorities.get(priority, priority),
-                sla=mark_safe(  # noqa: S308 - built from escaped parts
-                    markup.html(
-                        badges.get(ticket["id"], []), is_active=state not in INACTIVE_STATES
-                    )
-                ),
-                group=ticket["assignment_group__name"] or "—",
-                assignee=assignee or unassigned,
-                requester=ticket["requester__full_name"] or ticket["requester__email"],
-                opened_iso=opened.isoformat(),
-                opened_long=dates.format(opened, dates.long),
-                opened_short=dates.format(opened, "d M H:i"),
-            )
+        row = QueueRow(
+            number=number,
+            select_label=select % {"number": number},
+            url=link.replace(marker, number),
+            title=ticket["title"],
+            category=ticket["category__name"] or "",
+            service=ticket["service__name"] or "",
+            state=state,
+            state_label=states.get(state, state),
+            priority=priority,
+            priority_label=priorities.get(priority, priority),
+            sla=mark_safe(  # noqa: S308 - built from escaped parts
+                markup.html(badges.get(ticket["id"], []), is_active=state not in INACTIVE_STATES)
+            ),
+            group=ticket["assignment_group__name"] or "—",
+            assignee=assignee or unassigned,
+            requester=ticket["requester__full_name"] or ticket["requester__email"],
+            opened_iso=opened.isoformat(),
+            opened_long=dates.format(opened, dates.long),
+            opened_short=dates.format(opened, "d M H:i"),
+            html=mark_safe(""),
         )
+        row["html"] = mark_safe(row_html(row))  # noqa: S308 - every value in it is escaped
+        rows.append(row)
     return rows
