@@ -279,3 +279,13 @@ def test_priority_follows_the_matrix_and_a_manager_overrides_it_with_a_reason(
 def test_requesters_log_incidents_only_for_themselves(requester, other_requester, service_desk):
     with pytest.raises(PermissionDenied), transaction.atomic():
         do_open_incident(title="x", description="", requester=other_requester, actor=requester)
+
+
+def test_refused_incidents_leave_the_callers_transaction_usable(open_incident, requester):
+    with transaction.atomic():
+        for bad in ({"impact": "huge"}, {"title": "  "}, {"channel": "pigeon"}):
+            with pytest.raises(InvalidInput):
+                open_incident(requester=requester, **bad)
+        ticket = open_incident(requester=requester)
+        assert Ticket.objects.filter(pk=ticket.pk).exists()
+        assert ticket.incident.ticket_id == ticket.pk

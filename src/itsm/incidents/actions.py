@@ -28,6 +28,7 @@ from itsm.tickets.events import system_event
 from itsm.tickets.models import JournalEntry, Ticket, Watcher
 from itsm.workflow.actions import (
     UploadedFile,
+    check_new_ticket,
     do_assign_ticket,
     do_categorise_ticket,
     do_create_ticket,
@@ -67,7 +68,6 @@ def hold_reason_of(ticket: Ticket) -> str:
     return entry.body if entry is not None else ""
 
 
-@transaction.atomic
 def do_open_incident(
     *,
     title: str,
@@ -89,22 +89,34 @@ def do_open_incident(
         raise PermissionDenied("Only agents log incidents for someone else.")
     if not requester.is_active:
         raise InvalidInput("requester", f"{requester} is not an active account.")
-    ticket = do_create_ticket(
-        kind=TicketKind.INCIDENT,
+    check_new_ticket(
+        TicketKind.INCIDENT,
         title=title,
         description=description,
-        requester=requester,
-        actor=actor,
         impact=impact,
         urgency=urgency,
-        category=category,
-        service=service,
-        configuration_item=configuration_item,
         channel=channel,
-        attachments=attachments,
-        now=now,
+        category=category,
     )
-    Incident.objects.create(ticket=ticket)
+    # Input is checked: within a caller's transaction (the API's) the writes need no savepoint
+    # of their own, unless an attachment may still be refused (its type is read from its bytes).
+    with transaction.atomic(savepoint=bool(attachments)):
+        ticket = do_create_ticket(
+            kind=TicketKind.INCIDENT,
+            title=title,
+            description=description,
+            requester=requester,
+            actor=actor,
+            impact=impact,
+            urgency=urgency,
+            category=category,
+            service=service,
+            configuration_item=configuration_item,
+            channel=channel,
+            attachments=attachments,
+            now=now,
+        )
+        Incident.objects.create(ticket=ticket)
     return ticket
 
 

@@ -96,17 +96,19 @@ def do_create_ticket(
     kind = TicketKind(kind)
     # Refused input is refused before the transaction starts, so a caller's own transaction
     # is left usable (the writes below run without a savepoint of their own).
-    if impact not in Impact.values:
-        raise InvalidInput("impact", f"Impact must be one of {', '.join(Impact.values)}.")
-    if urgency not in Urgency.values:
-        raise InvalidInput("urgency", f"Urgency must be one of {', '.join(Urgency.values)}.")
-    if channel not in Channel.values:
-        raise InvalidInput("channel", f"Channel must be one of {', '.join(Channel.values)}.")
-    _check_category(category, kind)
+    title, description = check_new_ticket(
+        kind,
+        title=title,
+        description=description,
+        impact=impact,
+        urgency=urgency,
+        channel=channel,
+        category=category,
+    )
     return _create_ticket(
         kind=kind,
-        title=_validate_text("title", title, required=True, max_length=300),
-        description=_validate_text("description", description, required=False, max_length=100_000),
+        title=title,
+        description=description,
         requester=requester,
         actor=actor,
         impact=impact,
@@ -117,6 +119,32 @@ def do_create_ticket(
         channel=channel,
         attachments=attachments,
         now=now or timezone.now(),
+    )
+
+
+def check_new_ticket(
+    kind: TicketKind | str,
+    *,
+    title: str,
+    description: str,
+    impact: str,
+    urgency: str,
+    channel: str,
+    category: Category | None,
+) -> tuple[str, str]:
+    """Refuse what ``do_create_ticket`` would refuse, without touching the database; the cleaned
+    title and description. Callers that open a ticket inside their own transaction check first,
+    so refused input leaves that transaction usable."""
+    if impact not in Impact.values:
+        raise InvalidInput("impact", f"Impact must be one of {', '.join(Impact.values)}.")
+    if urgency not in Urgency.values:
+        raise InvalidInput("urgency", f"Urgency must be one of {', '.join(Urgency.values)}.")
+    if channel not in Channel.values:
+        raise InvalidInput("channel", f"Channel must be one of {', '.join(Channel.values)}.")
+    _check_category(category, kind)
+    return (
+        _validate_text("title", title, required=True, max_length=300),
+        _validate_text("description", description, required=False, max_length=100_000),
     )
 
 
