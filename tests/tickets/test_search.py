@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from itsm.tickets.models import Ticket
 
@@ -34,3 +35,20 @@ def test_punctuation_alone_finds_nothing_and_breaks_nothing(create_ticket, reque
     create_ticket(requester=requester, title="Monitor flickers")
     assert _found("&|!:*'") == set()
     assert _found("   ") == {"Monitor flickers"}
+
+
+def test_words_match_whatever_their_case_and_script(create_ticket, requester):
+    # On PostgreSQL a cheap substring check runs before the full-text test: it must never
+    # drop a ticket the full-text test would find.
+    create_ticket(requester=requester, title="PRINTERS on Floor 3", description="")
+    create_ticket(requester=requester, title="Café machine", description="Stuck at ERR42x")
+    create_ticket(requester=requester, title="Job print_queue stalls", description="")
+
+    assert _found("printer") == {"PRINTERS on Floor 3"}
+    assert _found("FLOOR 3") == {"PRINTERS on Floor 3"}
+    assert _found("café err42") == {"Café machine"}
+    if connection.vendor == "postgresql":  # SQLite folds the case of ASCII letters only
+        assert _found("CAFÉ") == {"Café machine"}
+    assert _found("print_queue") == {"Job print_queue stalls"}
+    assert _found("printers floor") == {"PRINTERS on Floor 3"}
+    assert _found("printer café") == set()

@@ -100,10 +100,18 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.filter(by_number)
         if connection.vendor == "postgresql":
             prefixes = " & ".join(f"{word}:*" for word in words)
-            # The SQL is a constant; the words travel as a bound parameter.
+            # A word that matches as a word prefix is a substring of the lower-cased text: that
+            # check costs a microsecond where building the row's tsvector costs twenty, so it
+            # goes first and rows without the words skip the full-text test. (Only for plain
+            # ASCII words, which the full-text parser keeps whole.) It matters when PostgreSQL
+            # checks rows one by one, as in a newest-first search walking the opened_at index.
+            plain = [word.lower() for word in words if word.isascii() and word.isalnum()]
+            checks = [f"strpos(lower({SEARCH_TEXT}), %s) > 0" for _ in plain]
+            checks.append(f"{SEARCH_DOCUMENT} @@ to_tsquery('simple', %s)")
+            # The SQL is made of constants; the words travel as bound parameters.
             matches = RawSQL(  # noqa: S611
-                f"{SEARCH_DOCUMENT} @@ to_tsquery('simple', %s)",
-                [prefixes],
+                "(" + " AND ".join(checks) + ")",
+                [*plain, prefixes],
                 output_field=BooleanField(),
             )
             return self.filter(by_number | Q(matches))
@@ -114,10 +122,11 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
 
 #: The text the full-text index covers; the query must repeat the index's expression exactly.
-SEARCH_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, COALESCE(\"tickets_ticket\".\"title\", '') || ' ' || "
-    'COALESCE("tickets_ticket"."description", \'\'))'
+SEARCH_TEXT = (
+    "COALESCE(\"tickets_ticket\".\"title\", '') || ' ' || "
+    'COALESCE("tickets_ticket"."description", \'\')'
 )
+SEARCH_DOCUMENT = f"to_tsvector('simple'::regconfig, {SEARCH_TEXT})"
 
 
 def requester_visibility_q(user: User) -> Q:
