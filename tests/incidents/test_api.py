@@ -237,3 +237,29 @@ def test_logging_costs_a_constant_number_of_queries(
     stored = Ticket.objects.get(number=body["number"])
     assert body["sla_due_at"] is not None
     assert body["updated_at"].replace("Z", "+00:00") == stored.updated_at.isoformat()
+
+
+def test_a_retried_incident_with_the_same_idempotency_key_is_logged_once(
+    client_for, requester, service_desk
+):
+    client = client_for(requester)
+    body = {"title": "Wi-Fi down on floor 3", "description": "", "impact": "low"}
+    headers = {"Idempotency-Key": "b0d5c1a2-retry-after-timeout"}
+
+    first = client.post(URL, body, content_type="application/json", headers=headers)
+    again = client.post(URL, body, content_type="application/json", headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["number"] == first.json()["number"]
+    assert again["Location"] == first["Location"]
+    assert Ticket.objects.filter(title="Wi-Fi down on floor 3").count() == 1
+    other = dict(body, title="Printer jam")
+    problem = _problem(
+        client.post(URL, other, content_type="application/json", headers=headers), 422
+    )
+    assert "different request" in problem["detail"]
+    assert not Ticket.objects.filter(title="Printer jam").exists()
+    # Without a key every request is a new incident.
+    client.post(URL, body, content_type="application/json")
+    assert Ticket.objects.filter(title="Wi-Fi down on floor 3").count() == 2

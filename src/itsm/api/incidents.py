@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from itsm.api.concurrency import expected_version, not_modified, with_etag
+from itsm.api.idempotency import idempotent
 from itsm.api.lookups import _as_id, clean_text, find_group, find_user, ticket_for
 from itsm.api.problems import problems
 from itsm.api.responses import answer
@@ -190,12 +191,15 @@ def _category(value: int | str | None) -> Category | None:
 
 @router.post(
     "",
-    response={201: IncidentOut, **problems(403)},
+    response={201: IncidentOut, **problems(403, 409, 422)},
     summary="Log an incident",
 )
+@idempotent
 def open_incident(request: HttpRequest, payload: IncidentIn) -> HttpResponse:
     """Log an incident. The answer carries its number, state and the priority the matrix gives
-    impact and urgency; the assignment rules route it. `requester` is for agents only."""
+    impact and urgency; the assignment rules route it. `requester` is for agents only.
+
+    Honours `Idempotency-Key`: a retried request gets the first answer, not a second incident."""
     user: Any = request.user
     for field in ("title", "description"):
         clean_text(field, getattr(payload, field))
