@@ -131,6 +131,16 @@ def _resolution_calendars(ticket_ids: Iterable[int]) -> dict[int, Calendar]:
     return calendars
 
 
+def _settled_at(ticket: Ticket, folded: JournalFacts) -> datetime | None:
+    """When the ticket left the backlog for good: None exactly while it is open (reports read
+    the unsettled facts as the open tickets). A ticket that is not open but whose journal holds
+    no transition out of the backlog (written outside the actions) left it when it was resolved
+    or closed, as far as its columns say."""
+    if ticket.state not in INACTIVE_STATES:
+        return None
+    return folded.settled_at or ticket.resolved_at or ticket.closed_at or ticket.updated_at
+
+
 def build_fact(ticket: Ticket, entries: Sequence[JournalEntry], calendar: Calendar) -> TicketFact:
     folded = fold_journal(entries)
     resolved = ticket.resolved_at
@@ -143,7 +153,7 @@ def build_fact(ticket: Ticket, entries: Sequence[JournalEntry], calendar: Calend
         reopen_count=folded.reopen_count,
         reassignment_count=folded.reassignment_count,
         was_pending_user=folded.was_pending_user,
-        settled_at=folded.settled_at if ticket.state in INACTIVE_STATES else None,
+        settled_at=_settled_at(ticket, folded),
         backlog_gaps=[[a.isoformat(), b.isoformat()] for a, b in folded.gaps],
     )
     fact.first_contact_resolution = bool(
@@ -168,7 +178,13 @@ def rebuild_facts(ticket_ids: Sequence[int]) -> int:
         return 0
     tickets = list(
         Ticket.objects.filter(pk__in=ticket_ids).only(
-            "pk", "version", "updated_at", "state", "first_responded_at", *COPIED_COLUMNS
+            "pk",
+            "version",
+            "updated_at",
+            "state",
+            "first_responded_at",
+            "closed_at",
+            *COPIED_COLUMNS,
         )
     )
     journals = _load_journals(ticket_ids)

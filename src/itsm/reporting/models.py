@@ -30,6 +30,22 @@ def _copied(model: str) -> Any:
 _FILTER_COLUMNS = ["priority", "kind", "assignment_group", "category", "service", "organization"]
 
 
+class TicketFactQuerySet(models.QuerySet["TicketFact"]):
+    def visible_to(self, user: Any) -> TicketFactQuerySet:
+        """The facts of the tickets ``user`` may see; the visibility layer decides. When it
+        restricts nothing (administrators, agents outside restricted categories) the rollup is
+        read alone, without a join over the ticket table; otherwise the facts are narrowed to
+        the visible tickets."""
+        from itsm.tickets.models import Ticket
+
+        visible = Ticket.objects.visible_to(user)
+        # An empty WHERE is "every ticket"; anything else (none(), excluded categories, a
+        # requester's own tickets) is applied as it stands.
+        if visible.query.where:
+            return self.filter(ticket__in=visible.order_by().values("pk"))
+        return self
+
+
 class TicketFact(models.Model):
     """What a ticket's journal says, rolled up once so reports need not read the journal.
 
@@ -78,6 +94,8 @@ class TicketFact(models.Model):
         help_text=_("Earlier [left, returned) spans out of the backlog, for reopened tickets."),
     )
 
+    objects = TicketFactQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("ticket fact")
         indexes = [
@@ -85,6 +103,15 @@ class TicketFact(models.Model):
             models.Index(fields=["settled_at"], name="fact_settled_idx"),
             models.Index(
                 fields=["ticket"], condition=Q(settled_at__isnull=True), name="fact_active_idx"
+            ),
+            # The unsettled tickets (the open ones, about 5% of the rollup) in logging order,
+            # with what the backlog, workload's open part and the dashboard count and group by:
+            # an index-only scan of the open set instead of a visit to each ticket.
+            models.Index(
+                fields=["opened_at", "ticket"],
+                condition=Q(settled_at__isnull=True),
+                include=[*_FILTER_COLUMNS, "assignee", "reopen_count"],
+                name="fact_unsettled_cover_idx",
             ),
             # Reports read a range of one instant with these columns: on PostgreSQL an
             # index-only scan answers them (other databases ignore INCLUDE).
