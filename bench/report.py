@@ -125,6 +125,11 @@ def markdown(run: dict[str, Any]) -> str:
             f"{data['rollup_tickets']:,} tickets in {data['rollup_seconds']:.1f} s."
             if data.get("rollup_tickets")
             else ""
+        )
+        + (
+            f" VACUUM (ANALYZE) before measuring: {data['vacuum_seconds']:.1f} s."
+            if data.get("vacuum_seconds") is not None
+            else ""
         ),
         "",
         "| scenario | conc. | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
