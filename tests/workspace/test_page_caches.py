@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django import forms
 from django.db import connection
-from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,10 +18,17 @@ from itsm.accounts.models import Group, User
 from itsm.cmdb.models import Service
 from itsm.sla.queries import Badge
 from itsm.taxonomy.models import Category
-from itsm.tickets.models import JournalEntry, Ticket
-from itsm.workflow.actions import do_add_comment
+from itsm.tickets.actions import (
+    do_add_watcher,
+    do_link_tickets,
+    do_set_parent_ticket,
+    store_attachment,
+)
+from itsm.tickets.choices import LinkType
+from itsm.tickets.models import Ticket
+from itsm.workflow.actions import do_add_comment, do_assign_ticket
 from itsm.workspace.rows import SlaBadgeMarkup
-from itsm.workspace.views.tickets import timeline_html
+from itsm.workspace.views.tickets import page_stamp, timeline_html
 from itsm.workspace.widgets import OptionsSelect, PlainHiddenInput, PlainTextarea
 
 pytestmark = pytest.mark.django_db
@@ -124,13 +130,11 @@ def test_a_requester_never_gets_a_work_note_from_the_agents_timeline(
     assert "Secret work note" in client.get(f"/tickets/{ticket.number}/").content.decode()
 
     # The agent's drawing is cached; the same journal state drawn for the requester is not it.
-    journal = JournalEntry.objects.filter(ticket=ticket).aggregate(
-        last=Max("pk"), count=Count("pk"), newest=Max("created_at")
-    )
-    for_requester = timeline_html(ticket, requester, journal)
+    stamp = page_stamp(ticket, agent)
+    for_requester = timeline_html(ticket, requester, stamp)
     assert "Public answer" in for_requester
     assert "Secret work note" not in for_requester
-    assert "Secret work note" in timeline_html(ticket, agent, journal)
+    assert "Secret work note" in timeline_html(ticket, agent, stamp)
 
     client.force_login(requester)
     assert client.get(f"/tickets/{ticket.number}/").status_code == 404
@@ -239,3 +243,59 @@ def test_row_markup_is_the_templates_markup(category: str, service: str) -> None
     )
     expected = engines["django"].from_string(_ROW_TEMPLATE).render({"row": row})
     assert _squash(row_html(row)) == _squash(expected)
+
+
+def test_ticket_page_reads_its_lists_only_when_there_is_something_to_show(
+    client: Any,
+    agent: User,
+    requester: User,
+    other_team: Group,
+    create_ticket: Callable[..., Ticket],
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    ticket = create_ticket(requester=requester, title="The main one")
+    client.force_login(agent)
+    url = f"/tickets/{ticket.number}/"
+    bare = client.get(url).content.decode()
+    assert "No links yet." in bare
+    assert "Nobody is watching." in bare
+    assert 'id="files-title"' not in bare
+    assert "Assign to me" in bare  # the agent belongs to the ticket's group
+    lean = _count(client, url)
+
+    # Given a parent, a child, links both ways (one to a ticket the agent may not see), a
+    # watcher and a file on the ticket itself,
+    parent = create_ticket(requester=requester, title="The parent")
+    child = create_ticket(requester=requester, title="The child")
+    linked = create_ticket(requester=requester, title="Linked to")
+    linking = create_ticket(requester=requester, title="Linking in")
+    secret_category = Category.objects.create(name="HR")
+    secret_category.restricted_to_groups.add(other_team)
+    secret = create_ticket(requester=requester, title="Secret", category=secret_category)
+    do_set_parent_ticket(ticket, parent=parent, actor=agent)
+    do_set_parent_ticket(child, parent=ticket, actor=agent)
+    do_link_tickets(ticket, linked, link_type=LinkType.RELATED, actor=agent)
+    do_link_tickets(linking, ticket, link_type=LinkType.CAUSED_BY, actor=agent)
+    do_link_tickets(ticket, secret, link_type=LinkType.RELATED, actor=agent)
+    do_add_watcher(ticket, user=agent, actor=agent)
+    store_attachment(ticket, name="log.txt", content=b"paper jam", actor=agent, internal=False)
+
+    # when the agent opens the page, then each shows, and the hidden ticket does not.
+    page = client.get(url).content.decode().split('id="ticket-sidebar"')[1]
+    assert f'<a href="/tickets/{parent.number}/">{parent.number}</a> The parent' in page
+    assert f'<a href="/tickets/{child.number}/">{child.number}</a>' in page
+    assert f'<a href="/tickets/{linked.number}/">{linked.number}</a> Linked to' in page
+    assert f'<a href="/tickets/{linking.number}/">{linking.number}</a> (caused by)' in page
+    assert secret.number not in page
+    assert "Alice Agent</li>" in page
+    assert "Stop watching" in page
+    assert ">log.txt</a>" in page
+    assert "No links yet." not in page
+    assert _count(client, url) > lean
+
+    # A ticket of another group: no "Assign to me".
+    ticket.refresh_from_db()
+    do_assign_ticket(ticket, group=other_team, assignee=None, actor=agent)
+    assert "Assign to me" not in client.get(url).content.decode()

@@ -182,28 +182,24 @@ def user_can_see_ticket(user: Any, ticket: Ticket) -> bool:
     return Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
 
 
-def _restrictions_above(ticket: Ticket) -> list[set[int]]:
+def _restrictions_above(ticket: Ticket) -> list[set[int]] | list[frozenset[int]]:
     """The group sets of the restricted categories on the ticket's category path (remembered on
-    the ticket: one lookup however many recipients a notification has)."""
+    the ticket: one look however many recipients a notification has), from the category tree
+    the process keeps (``itsm.taxonomy.reference``)."""
     cached: tuple[int | None, list[set[int]]] | None = getattr(
         ticket, "_category_restrictions", None
     )
     if cached is not None and cached[0] == ticket.category_id:
         return cached[1]
-    from itsm.taxonomy.models import Category
+    from itsm.taxonomy.reference import category_tree
 
-    restriction = Category.restricted_to_groups.through
-    allowed_groups: dict[int, set[int]] = {}
-    for category_id, group_id in restriction.objects.values_list("category_id", "group_id"):
-        allowed_groups.setdefault(category_id, set()).add(group_id)
-    found: list[set[int]] = []
-    if allowed_groups:
-        parents = dict(Category.objects.values_list("pk", "parent_id"))
-        node: int | None = ticket.category_id
-        while node is not None:
-            if node in allowed_groups:
-                found.append(allowed_groups[node])
-            node = parents.get(node)
+    tree = category_tree()
+    found: list[frozenset[int]] = []
+    node: int | None = ticket.category_id if tree.restricted_to else None
+    while node is not None:
+        if node in tree.restricted_to:
+            found.append(tree.restricted_to[node])
+        node = tree.parents.get(node)
     ticket._category_restrictions = (ticket.category_id, found)  # type: ignore[attr-defined]
     return found
 
@@ -216,8 +212,14 @@ def access_ticket_by_number(user: Any, number: str, *, for_write: bool = False) 
     """
     from itsm.tickets.models import Ticket
 
+    # The category with two levels of parents: its path is shown without more queries.
     qs = Ticket.objects.visible_to(user).select_related(
-        "requester", "assignee", "assignment_group", "category", "service", "configuration_item"
+        "requester",
+        "assignee",
+        "assignment_group",
+        "category__parent__parent",
+        "service",
+        "configuration_item",
     )
     if for_write:
         qs = qs.select_for_update(of=("self",))

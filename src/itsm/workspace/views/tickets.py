@@ -7,12 +7,14 @@ with who changed what, and the agent's input is kept.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,7 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from itsm.accounts.models import User
+from itsm.accounts.models import Group, User
 from itsm.core.errors import ActionError, NotFound, StaleVersion
 from itsm.incidents.actions import do_transition_incident
 from itsm.sla.queries import ticket_sla_panel
@@ -35,7 +37,7 @@ from itsm.tickets.actions import (
 )
 from itsm.tickets.choices import LinkType, TicketState
 from itsm.tickets.lifecycles import REASON, RESOLUTION
-from itsm.tickets.models import Attachment, JournalEntry, Ticket, TicketLink
+from itsm.tickets.models import Attachment, JournalEntry, Ticket, TicketLink, Watcher
 from itsm.tickets.querysets import access_attachment, access_ticket_by_number, sees_internal
 from itsm.tickets.transitions import allowed_transitions
 from itsm.workflow.actions import (
@@ -155,7 +157,7 @@ def _details_form(ticket: Ticket, data: Any = None) -> DetailsForm:
 TIMELINE_SECONDS = 3600
 
 
-def timeline_html(ticket: Ticket, user: User, journal: dict[str, Any]) -> SafeString:
+def timeline_html(ticket: Ticket, user: User, stamp: PageStamp) -> SafeString:
     """The ticket's journal entries as this user may read them, drawn once per journal state.
 
     The key holds what decides the output: the ticket, its journal's last entry, size and newest
@@ -163,10 +165,9 @@ def timeline_html(ticket: Ticket, user: User, journal: dict[str, Any]) -> SafeSt
     (the same test that filters them), and the language and time zone dates are printed in.
     """
     audience = "internal" if sees_internal(user) else "public"
-    newest = journal["newest"].timestamp() if journal["newest"] else 0
     key = (
-        f"workspace:timeline:{ticket.pk}:{ticket.created_at.timestamp()}:{journal['last']}:"
-        f"{journal['count']}:{newest}:{audience}:{get_language()}:"
+        f"workspace:timeline:{ticket.pk}:{ticket.created_at.timestamp()}:{stamp.last}:"
+        f"{stamp.count}:{stamp.newest}:{audience}:{get_language()}:"
         f"{timezone.get_current_timezone_name()}"
     )
     html: str | None = cache.get(key)
@@ -183,6 +184,58 @@ def timeline_html(ticket: Ticket, user: User, journal: dict[str, Any]) -> SafeSt
     return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
 
 
+@dataclass(frozen=True)
+class PageStamp:
+    """What the ticket page learns in one statement before it reads any list.
+
+    The journal's last entry, size and newest time (the timeline's cache key and the ``seen``
+    mark); whether the ticket has any children, links, watchers or ticket-level attachments at
+    all, so the page reads those lists only when there is something to show (visibility still
+    filters what it reads); and whether the viewer belongs to the ticket's group.
+    """
+
+    last: int | None
+    count: int
+    #: The newest entry's time as text (a cache key part: no spaces).
+    newest: str
+    has_children: bool
+    has_links: bool
+    has_watchers: bool
+    has_attachments: bool
+    is_member: bool
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def page_stamp(ticket: Ticket, user: User) -> PageStamp:
+    membership = Group.members.through
+    # Table and column names come from the models; the values travel as parameters.
+    sql = (
+        "SELECT j.last_id, j.entries, j.newest,"  # noqa: S608
+        f" EXISTS(SELECT 1 FROM {_table(Ticket)} WHERE parent_id = %s),"
+        f" EXISTS(SELECT 1 FROM {_table(TicketLink)} WHERE source_id = %s OR target_id = %s),"
+        f" EXISTS(SELECT 1 FROM {_table(Watcher)} WHERE ticket_id = %s),"
+        f" EXISTS(SELECT 1 FROM {_table(Attachment)}"
+        " WHERE ticket_id = %s AND journal_entry_id IS NULL),"
+        f" EXISTS(SELECT 1 FROM {_table(membership)} WHERE user_id = %s AND group_id = %s)"
+        " FROM (SELECT MAX(id) AS last_id, COUNT(*) AS entries, MAX(created_at) AS newest"
+        f" FROM {_table(JournalEntry)} WHERE ticket_id = %s) j"
+    )
+    pk = ticket.pk
+    params = [pk, pk, pk, pk, pk, user.pk, ticket.assignment_group_id, pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    last, count, newest, *flags = row
+    # PostgreSQL answers a datetime, SQLite the stored text.
+    newest_text = newest.isoformat() if isinstance(newest, datetime) else str(newest or "")
+    return PageStamp(
+        last, count or 0, newest_text.replace(" ", "T"), *(bool(flag) for flag in flags)
+    )
+
+
 def ticket_context(
     request: HttpRequest,
     ticket: Ticket,
@@ -197,35 +250,41 @@ def ticket_context(
 ) -> dict[str, Any]:
     user = current_user(request)
     now = timezone.now()
+    stamp = page_stamp(ticket, user)
     visible = Ticket.objects.visible_to(user)
-    children = list(visible.filter(parent=ticket).only("number", "title", "state", "priority"))
-    # Links both ways in one query; the other end must be visible to the viewer.
-    links = list(
-        TicketLink.objects.filter(
-            Q(source=ticket, target__in=visible.values("pk"))
-            | Q(target=ticket, source__in=visible.values("pk"))
-        )
-        .select_related("source", "target")
-        .order_by("pk")
+    children = (
+        list(visible.filter(parent=ticket).only("number", "title", "state", "priority"))
+        if stamp.has_children
+        else []
     )
+    links: list[TicketLink] = []
+    if stamp.has_links:
+        # Links both ways in one query; the other end must be visible to the viewer.
+        links = list(
+            TicketLink.objects.filter(
+                Q(source=ticket, target__in=visible.values("pk"))
+                | Q(target=ticket, source__in=visible.values("pk"))
+            )
+            .select_related("source", "target")
+            .order_by("pk")
+        )
     links_out = [link for link in links if link.source_id == ticket.pk]
     links_in = [link for link in links if link.source_id != ticket.pk]
-    watchers = list(ticket.watchers.select_related("user"))
-    journal = JournalEntry.objects.filter(ticket=ticket).aggregate(
-        last=Max("pk"), count=Count("pk"), newest=Max("created_at")
-    )
+    watchers = list(ticket.watchers.select_related("user")) if stamp.has_watchers else []
     badges, explanations = ticket_sla_panel(ticket, now=now)
     return {
-        "last_seen": journal["last"] or 0,
+        "last_seen": stamp.last or 0,
         "ticket": ticket,
         "sla": badges,
         "slas": explanations,
         "now": now,
         # A callable: templates call it only when they draw the timeline.
-        "timeline": lambda: timeline_html(ticket, user, journal),
+        "timeline": lambda: timeline_html(ticket, user, stamp),
         "attachments": Attachment.objects.for_ticket(ticket, user).filter(
             journal_entry__isnull=True
-        ),
+        )
+        if stamp.has_attachments
+        else [],
         "transitions": _transition_forms(ticket, user, transition_form),
         # Drawn only while editing (the section shows the values otherwise).
         "details_form": details_form or (_details_form(ticket) if editing else None),
@@ -235,15 +294,13 @@ def ticket_context(
         "link_form": link_form or LinkForm(),
         "watcher_form": watcher_form or WatcherForm(),
         "children": children,
-        "parent": ticket.parent
-        if ticket.parent_id and visible.filter(pk=ticket.parent_id).exists()
-        else None,
+        # Read only when there is one, and only if the viewer may see it.
+        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
         "links_out": links_out,
         "links_in": links_in,
         "watchers": watchers,
         "is_watching": any(w.user_id == user.pk for w in watchers),
-        "is_member": ticket.assignment_group_id is not None
-        and user.assignment_groups.filter(pk=ticket.assignment_group_id).exists(),
+        "is_member": stamp.is_member,
     }
 
 
