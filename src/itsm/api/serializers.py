@@ -20,7 +20,7 @@ from itsm.api.schemas import (
     TransitionOut,
 )
 from itsm.cmdb.models import ConfigurationItem, Service
-from itsm.taxonomy.models import Category
+from itsm.taxonomy.reference import category_tree
 from itsm.tickets.choices import TicketState
 from itsm.tickets.models import Attachment, JournalEntry, Ticket
 from itsm.tickets.transitions import allowed_transitions
@@ -40,17 +40,8 @@ def category_paths(tickets: Iterable[Ticket]) -> dict[int, str]:
 
 
 def category_paths_all() -> dict[int, str]:
-    """Full path of every category, from one query of the tree."""
-    nodes = {row["id"]: row for row in Category.objects.values("id", "name", "parent_id")}
-    paths: dict[int, str] = {}
-    for node_id in nodes:
-        names: list[str] = []
-        current: int | None = node_id
-        while current is not None and current in nodes and len(names) < 50:
-            names.append(nodes[current]["name"])
-            current = nodes[current]["parent_id"]
-        paths[node_id] = " > ".join(reversed(names))
-    return paths
+    """Full path of every category (the process keeps the tree: ``itsm.taxonomy.reference``)."""
+    return dict(category_tree().paths)
 
 
 def ticket_out(ticket: Ticket, paths: dict[int, str] | None = None) -> TicketOut:

@@ -10,9 +10,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from itsm.accounts.models import Group, User
+from itsm.core.stamps import StampedCache, stamp_table
 from itsm.rules.assignment import pick_agent
 from itsm.rules.models import AssignmentRule
-from itsm.taxonomy.models import Category
+from itsm.taxonomy.reference import category_tree
 from itsm.tickets.models import Ticket
 
 
@@ -42,15 +43,9 @@ def _text_matches(rule: AssignmentRule, text: str) -> bool:
 
 
 def category_path_ids(category_id: int) -> set[int]:
-    """The category and every category above it, from one read of the (small) category tree: a
-    rule on category C holds for the tickets whose category has C on this path."""
-    parents = dict(Category.objects.order_by().values_list("pk", "parent_id"))
-    path: set[int] = set()
-    node: int | None = category_id
-    while node is not None and node not in path:
-        path.add(node)
-        node = parents.get(node)
-    return path
+    """The category and every category above it: a rule on category C holds for the tickets
+    whose category has C on this path."""
+    return category_tree().path_ids(category_id)
 
 
 def rule_matches(
@@ -80,8 +75,19 @@ def rule_matches(
     return _text_matches(rule, f"{ticket.title}\n{ticket.description}")
 
 
+def _read_rules() -> tuple[AssignmentRule, ...]:
+    return tuple(AssignmentRule.objects.filter(is_active=True).order_by("order", "id"))
+
+
+stamp_table(AssignmentRule)
+#: The active rules in order, without their group and agent (read fresh for the matching rule:
+#: a group's strategy and an agent's availability change without the rules changing).
+_RULES = StampedCache(_read_rules)
+
+
 def matching_rule(ticket: Ticket) -> AssignmentRule | None:
-    rules = AssignmentRule.objects.filter(is_active=True).select_related("group", "agent")
+    """The first active rule that holds for the ticket. The rule is shared by the process: read
+    its group and agent through their ids, never through ``rule.group``."""
     path: set[int] | None = None
 
     def category_path() -> set[int]:
@@ -91,11 +97,7 @@ def matching_rule(ticket: Ticket) -> AssignmentRule | None:
         return path
 
     return next(
-        (
-            rule
-            for rule in rules.order_by("order", "id")
-            if rule_matches(rule, ticket, category_path=category_path)
-        ),
+        (rule for rule in _RULES.get() if rule_matches(rule, ticket, category_path=category_path)),
         None,
     )
 
@@ -110,13 +112,12 @@ def route_new_ticket(ticket: Ticket, *, now: datetime | None = None) -> Routing:
         fallback = Group.objects.filter(is_service_desk=True).order_by("pk").first()
         agent = pick_agent(fallback, now=now) if fallback is not None else None
         return Routing(group=fallback, assignee=agent, rule_name="")
-    agent = rule.agent
+    group = Group.objects.get(pk=rule.group_id)
+    agent = User.objects.filter(pk=rule.agent_id).first() if rule.agent_id else None
     if agent is not None and (
-        not agent.is_active
-        or agent.is_away(now)
-        or not rule.group.members.filter(pk=agent.pk).exists()
+        not agent.is_active or agent.is_away(now) or not group.members.filter(pk=agent.pk).exists()
     ):
         agent = None
     if agent is None:
-        agent = pick_agent(rule.group, now=now)
-    return Routing(group=rule.group, assignee=agent, rule_name=rule.name)
+        agent = pick_agent(group, now=now)
+    return Routing(group=group, assignee=agent, rule_name=rule.name)

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import Q
 
+from itsm.core.stamps import StampedCache, stamp_table
 from itsm.sla.engine import (
     ClockState,
     Created,
@@ -303,39 +303,21 @@ class _Policy:
     definitions: dict[int, SlaDefinition]
 
 
-_POLICY: dict[tuple[object, ...], _Policy] = {}
+def _read_policy() -> _Policy:
+    definitions = SlaDefinition.objects.select_related("calendar").filter(is_active=True)
+    return _Policy(selectors=_build_selectors(), definitions={d.pk: d for d in definitions})
 
 
-def _policy_stamp() -> tuple[object, ...]:
-    """Newest change and row count of definitions, categories and calendars, in one query: a
-    save moves ``updated_at`` (do_save_sla_definition touches it for condition changes too), a
-    deletion the count."""
-    tables = [
-        connection.ops.quote_name(model._meta.db_table)
-        for model in (SlaDefinition, Category, BusinessCalendar)
-    ]
-    # Table names from the models, no outside input.
-    columns = [
-        f"(SELECT MAX(updated_at) FROM {t}), (SELECT COUNT(*) FROM {t})"  # noqa: S608
-        for t in tables
-    ]
-    sql = "SELECT " + ", ".join(columns)
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return tuple(row or ())
+# Rebuilt when a definition, category or calendar changes: a save moves ``updated_at``
+# (do_save_sla_definition touches it for condition changes too), a deletion the count.
+stamp_table(SlaDefinition)
+stamp_table(Category)
+stamp_table(BusinessCalendar)
+_POLICY = StampedCache(_read_policy)
 
 
 def _active_policy() -> _Policy:
-    stamp = _policy_stamp()
-    cached = _POLICY.get(stamp)
-    if cached is None:
-        definitions = SlaDefinition.objects.select_related("calendar").filter(is_active=True)
-        _POLICY.clear()
-        cached = _POLICY[stamp] = _Policy(
-            selectors=_build_selectors(), definitions={d.pk: d for d in definitions}
-        )
-    return cached
+    return _POLICY.get()
 
 
 def active_selectors() -> list[Selector]:

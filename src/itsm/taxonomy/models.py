@@ -93,7 +93,7 @@ class PriorityMatrixEntry(models.Model):
 
 def priority_for(impact: str, urgency: str) -> str:
     """The priority the matrix gives an impact and urgency (the SLA.md default when a cell is missing)."""
-    entry = PriorityMatrixEntry.objects.filter(impact=impact, urgency=urgency).first()
-    if entry is not None:
-        return entry.priority
-    return DEFAULT_MATRIX[(impact, urgency)]
+    from itsm.taxonomy.reference import priority_matrix
+
+    priority = priority_matrix().get((impact, urgency))
+    return priority if priority is not None else DEFAULT_MATRIX[(impact, urgency)]
