@@ -9,12 +9,14 @@ matched to the ticket.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import get_language
 
 from itsm.notifications.choices import TicketEvent
 from itsm.tickets.choices import JournalType, ResolutionCode, TicketState
@@ -126,12 +128,26 @@ def _actor_name(entry: JournalEntry | None, actor: Any) -> str:
     return str(who) if who is not None else "The service desk"
 
 
+@functools.cache
+def _labels(field: str, language: str | None) -> dict[str, str]:
+    """The translated labels of a ticket field's choices in one language (they come from code:
+    fixed for the life of the process)."""
+    return {str(value): str(label) for value, label in Ticket._meta.get_field(field).flatchoices}
+
+
+def _display(ticket: Ticket, field: str) -> str:
+    """``ticket.get_<field>_display()`` without rebuilding and translating every choice per call
+    (a mail per audience per event asks it several times)."""
+    value = getattr(ticket, field)
+    return _labels(field, get_language()).get(str(value), str(value))
+
+
 def _summary(ticket: Ticket, recipient: Any) -> list[str]:
     lines = [
         f"Incident: {ticket.number}" if ticket.kind == "incident" else f"Ticket: {ticket.number}",
         f"Title: {ticket.title}",
-        f"State: {ticket.get_state_display()}",
-        f"Priority: {ticket.get_priority_display()}",
+        f"State: {_display(ticket, 'state')}",
+        f"Priority: {_display(ticket, 'priority')}",
     ]
     if sees_internal(recipient):
         lines.append(f"Assignment group: {ticket.assignment_group or '(none)'}")
@@ -155,7 +171,7 @@ def _headline(ticket: Ticket, event: str, recipient: Any, who: str) -> str:
     if event == TicketEvent.WORK_NOTE:
         return f"{who} added a work note to {ticket.number} (internal, not sent to the requester):"
     if event == TicketEvent.PRIORITY_CHANGED:
-        return f"The priority of {ticket.number} is now {ticket.get_priority_display()}."
+        return f"The priority of {ticket.number} is now {_display(ticket, 'priority')}."
     return f"{ticket.number} was updated."
 
 
@@ -189,7 +205,7 @@ def _state_lines(ticket: Ticket, entry: JournalEntry | None, recipient: Any, who
     if state == TicketState.CANCELLED:
         lines = [f"{ticket.number} was cancelled by {who}."]
         return lines + (["", f"Reason: {reason}"] if reason else [])
-    lines = [f"{who} moved {ticket.number} to {ticket.get_state_display()}."]
+    lines = [f"{who} moved {ticket.number} to {_display(ticket, 'state')}."]
     return lines + (["", f"Reason: {reason}"] if reason else [])
 
 
