@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import models
 from django.utils.translation import get_language
 
 from itsm.notifications.choices import TicketEvent
@@ -132,7 +133,8 @@ def _actor_name(entry: JournalEntry | None, actor: Any) -> str:
 def _labels(field: str, language: str | None) -> dict[str, str]:
     """The translated labels of a ticket field's choices in one language (they come from code:
     fixed for the life of the process)."""
-    return {str(value): str(label) for value, label in Ticket._meta.get_field(field).flatchoices}
+    choices = cast("models.Field[Any, Any]", Ticket._meta.get_field(field)).flatchoices
+    return {str(value): str(label) for value, label in choices}
 
 
 def _display(ticket: Ticket, field: str) -> str:
