@@ -40,3 +40,28 @@ def test_panel_gives_the_badges_and_explanations_of_the_two_reads(
     assert [(e.instance.pk, e.result) for e in explanations] == [
         (e.instance.pk, e.result) for e in expected
     ]
+
+
+def test_panel_reads_the_journal_once_per_journal_state(
+    create_ticket: Callable[..., Ticket],
+    requester: User,
+    agent: User,
+    monday: datetime,
+    django_assert_max_num_queries: Any,
+) -> None:
+    ticket = create_ticket(requester=requester, now=monday)
+    now = at("2025-03-03 13:15")
+    ticket_sla_panel(ticket, now=now, journal_state="one")
+
+    # Given the facts of journal state "one" are kept, the next page reads only the instances
+    with django_assert_max_num_queries(1):
+        _, kept = ticket_sla_panel(ticket, now=now, journal_state="one")
+    assert [e.result for e in kept] == [e.result for e in explain_ticket_slas(ticket, now=now)]
+
+    # and a new entry (a new state) is read at once: the clock stands still from 10:30.
+    do_transition_ticket(
+        ticket, "pending_user", actor=agent, reason="Asked", now=at("2025-03-03 10:30")
+    )
+    _, fresh = ticket_sla_panel(ticket, now=now, journal_state="two")
+    assert [e.result for e in fresh] == [e.result for e in explain_ticket_slas(ticket, now=now)]
+    assert [e.result for e in fresh] != [e.result for e in kept]

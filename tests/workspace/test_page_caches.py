@@ -110,8 +110,9 @@ def test_ticket_page_draws_its_timeline_once_per_journal_state(
     url = f"/tickets/{ticket.number}/"
     drawn = _count(client, url)
     cached = _count(client, url)
-    assert cached == drawn - 2  # the entries and their attachments are not read again
-    assert cached <= 13, cached
+    # the entries, their attachments and the SLA facts are not read again
+    assert cached == drawn - 3
+    assert cached <= 6, cached
 
     # A new entry changes the key: it shows at once.
     do_add_comment(ticket, body="Swapped the <b>dock</b>", internal=True, actor=agent)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from itsm.sla.engine import Calendar, SlaResult
-from itsm.sla.live import evaluate_instance, load_facts
+from itsm.sla.live import Fact, evaluate_instance, load_facts
 from itsm.sla.models import ClockStateChoice, MetricChoice, SlaDefinition, SlaInstance
 from itsm.sla.notices import format_duration
 from itsm.tickets.choices import TicketState
@@ -262,8 +263,31 @@ def _ticket_instances(ticket: Ticket, *, internal: bool) -> list[SlaInstance]:
     return list(instances)
 
 
-def _explain(ticket: Ticket, rows: list[SlaInstance], now: datetime) -> list[Explanation]:
-    facts = load_facts([ticket.pk]).get(ticket.pk, []) if rows else []
+#: How long a ticket's SLA facts are kept. The key changes with every journal entry; this only
+#: bounds the memory of tickets nobody opens any more.
+FACTS_SECONDS = 3600
+
+
+def _ticket_facts(ticket: Ticket, journal_state: str | None) -> list[Fact]:
+    """The ticket's SLA facts, kept per ``journal_state`` when the caller knows it.
+
+    ``journal_state`` is text that changes with every entry of the ticket's journal (its last
+    entry and size, say): the journal is append-only, so the facts under one state never change.
+    """
+    if journal_state is None:
+        return load_facts([ticket.pk]).get(ticket.pk, [])
+    key = f"sla:facts:{ticket.pk}:{journal_state}"
+    found: list[Fact] | None = cache.get(key)
+    if found is None:
+        found = load_facts([ticket.pk]).get(ticket.pk, [])
+        cache.set(key, found, FACTS_SECONDS)
+    return found
+
+
+def _explain(
+    ticket: Ticket, rows: list[SlaInstance], now: datetime, journal_state: str | None = None
+) -> list[Explanation]:
+    facts = _ticket_facts(ticket, journal_state) if rows else []
     explained = []
     for instance in rows:
         try:
@@ -309,10 +333,14 @@ def explain_ticket_slas(
 
 
 def ticket_sla_panel(
-    ticket: Ticket, *, now: datetime | None = None
+    ticket: Ticket, *, now: datetime | None = None, journal_state: str | None = None
 ) -> tuple[list[Badge], list[Explanation]]:
     """For an agent's ticket page: the badges (as ``sla_badges_for`` gives them) and the
-    explanations (as ``explain_ticket_slas`` gives them), from one read of the instances."""
+    explanations (as ``explain_ticket_slas`` gives them), from one read of the instances.
+
+    With ``journal_state`` (see ``_ticket_facts``) the journal's SLA facts are read once per
+    state of the journal, not on every page.
+    """
     now = now or timezone.now()
     rows = _ticket_instances(ticket, internal=True)
     attached = sorted(
@@ -322,4 +350,4 @@ def ticket_sla_panel(
     # Response first, then by pk: the order of sla_badges_for (a stable sort keeps pk order).
     attached.sort(key=lambda instance: instance.metric, reverse=True)
     badges = [badge_for(instance, now) for instance in attached]
-    return badges, _explain(ticket, rows, now)
+    return badges, _explain(ticket, rows, now, journal_state)

@@ -166,8 +166,8 @@ def timeline_html(ticket: Ticket, user: User, stamp: PageStamp) -> SafeString:
     """
     audience = "internal" if sees_internal(user) else "public"
     key = (
-        f"workspace:timeline:{ticket.pk}:{ticket.created_at.timestamp()}:{stamp.last}:"
-        f"{stamp.count}:{stamp.newest}:{audience}:{get_language()}:"
+        f"workspace:timeline:{ticket.pk}:{ticket.created_at.timestamp()}:{stamp.journal}:"
+        f"{audience}:{get_language()}:"
         f"{timezone.get_current_timezone_name()}"
     )
     html: str | None = cache.get(key)
@@ -203,6 +203,11 @@ class PageStamp:
     has_watchers: bool
     has_attachments: bool
     is_member: bool
+
+    @property
+    def journal(self) -> str:
+        """Text that changes with every entry of the append-only journal (a cache key part)."""
+        return f"{self.last}:{self.count}:{self.newest}"
 
 
 def _table(model: Any) -> str:
@@ -271,7 +276,9 @@ def ticket_context(
     links_out = [link for link in links if link.source_id == ticket.pk]
     links_in = [link for link in links if link.source_id != ticket.pk]
     watchers = list(ticket.watchers.select_related("user")) if stamp.has_watchers else []
-    badges, explanations = ticket_sla_panel(ticket, now=now)
+    badges, explanations = ticket_sla_panel(
+        ticket, now=now, journal_state=f"{ticket.created_at.timestamp()}:{stamp.journal}"
+    )
     return {
         "last_seen": stamp.last or 0,
         "ticket": ticket,
