@@ -27,6 +27,7 @@ class OutboxMessage(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="outbox_messages",
+        db_index=False,  # outbox_ticket_idx leads with it
     )
     journal_entry = models.ForeignKey(
         "tickets.JournalEntry",

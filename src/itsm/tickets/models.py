@@ -76,6 +76,7 @@ class Ticket(TimeStampedModel):
         verbose_name=_("requester"),
         on_delete=models.PROTECT,
         related_name="requested_tickets",
+        db_index=False,  # ticket_requester_idx leads with it
     )
     organization = models.ForeignKey(
         "accounts.Organization",
@@ -85,6 +86,7 @@ class Ticket(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="tickets",
         help_text=_("The requester's organisation when the ticket was opened."),
+        db_index=False,  # ticket_org_state_idx leads with it
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -104,6 +106,7 @@ class Ticket(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,  # ticket_group_queue_idx leads with it
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -112,6 +115,7 @@ class Ticket(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,  # ticket_assignee_idx leads with it
     )
     opened_at = models.DateTimeField(_("opened"))
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -198,7 +202,10 @@ class JournalEntry(models.Model):
     """One line of a ticket's history: a field change, a public comment, an internal work note,
     a state change, a system or SLA event. Append-only."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="journal")
+    # journal_ticket_time_idx leads with the ticket: no index of its own.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="journal", db_index=False
+    )
     entry_type = models.CharField(max_length=20, choices=JournalType.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
