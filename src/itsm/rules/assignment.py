@@ -6,6 +6,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Count
+
 from itsm.accounts.choices import AssignmentStrategy
 from itsm.accounts.models import AGENT_ROLES, Group, User
 from itsm.core.errors import InvalidInput
@@ -39,16 +41,23 @@ def _round_robin(group: Group, candidates: list[User]) -> User:
     return chosen
 
 
+#: Every state but the inactive ones, spelled out so the (assignee, state, …) index serves it.
+ACTIVE_STATES = [state for state in TicketState.values if state not in INACTIVE_STATES]
+
+
 def agent_loads(agents: list[User]) -> dict[int, int]:
     """Open assigned incidents per agent, weighted by priority (a P1 weighs five P5s)."""
     rows = (
-        Ticket.objects.filter(assignee__in=agents, kind=TicketKind.INCIDENT)
-        .exclude(state__in=INACTIVE_STATES)
+        Ticket.objects.filter(
+            assignee__in=agents, kind=TicketKind.INCIDENT, state__in=ACTIVE_STATES
+        )
+        .order_by()
         .values_list("assignee_id", "priority")
+        .annotate(count=Count("id"))
     )
     loads: dict[int, int] = defaultdict(int)
-    for assignee_id, priority in rows:
-        loads[assignee_id] += PRIORITY_WEIGHT.get(priority, 1)
+    for assignee_id, priority, count in rows:
+        loads[assignee_id] += PRIORITY_WEIGHT.get(priority, 1) * count
     return loads
 
 
