@@ -300,3 +300,75 @@ def test_ticket_page_reads_its_lists_only_when_there_is_something_to_show(
     ticket.refresh_from_db()
     do_assign_ticket(ticket, group=other_team, assignee=None, actor=agent)
     assert "Assign to me" not in client.get(url).content.decode()
+
+
+def _tokens(html: str) -> set[str]:
+    return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+
+
+def test_cached_sections_carry_each_visitors_own_csrf_token(
+    agent: User, manager: User, requester: User, create_ticket: Callable[..., Ticket]
+) -> None:
+    from django.test import Client
+
+    ticket = create_ticket(requester=requester)
+    url = f"/tickets/{ticket.number}/"
+    alice, maria = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    alice.force_login(agent)
+    maria.force_login(manager)
+    first = alice.get(url).content.decode()
+    # Given Alice's page filled the cache, Maria's page is served from it with her own token,
+    second = maria.get(url).content.decode()
+    assert len(_tokens(first)) == 1
+    assert len(_tokens(second)) == 1
+    assert _tokens(first) != _tokens(second)
+    assert "CsrfTokenPlaceholder" not in second
+    header = re.search(r'"X-CSRFToken": "([^"]+)"', second)
+    assert header
+    assert _tokens(second) == {header.group(1)}
+
+    # and it works: her reply from the cached form is accepted.
+    reply = re.search(r'<form[^>]*action="[^"]*/reply/".*?</form>', second, re.S)
+    assert reply
+    token = _tokens(reply.group(0)).pop()
+    answer = maria.post(
+        f"{url}reply/",
+        {
+            "csrfmiddlewaretoken": token,
+            "version": ticket.version,
+            "body": "On it",
+            "visibility": "public",
+        },
+    )
+    assert answer.status_code == 302
+
+
+def test_cached_sections_follow_the_ticket(
+    client: Any, agent: User, requester: User, create_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = create_ticket(requester=requester)
+    client.force_login(agent)
+    url = f"/tickets/{ticket.number}/"
+    page = client.get(url).content.decode()
+    assert "Nobody is watching." in page
+    assert f'name="version" value="{ticket.version}"' in page
+
+    # A new version, a new watcher: the next page shows them.
+    do_add_watcher(ticket, user=agent, actor=agent)
+    do_add_comment(ticket, body="Looking", internal=False, actor=agent)
+    ticket.refresh_from_db()
+    page = client.get(url).content.decode()
+    assert "Alice Agent</li>" in page
+    assert "Stop watching" in page
+    sections = page.split('id="ticket-transitions"')[1].split('id="ticket-timeline"')[0]
+    assert f'name="version" value="{ticket.version}"' in sections
+    assert 'name="version" value="1"' not in sections
+
+    # A refused transition (no reason given) is drawn with its error, not from the cache.
+    target = "pending_user"
+    answer = client.post(
+        f"{url}transition/", {"version": ticket.version, "to_state": target, "reason": ""}
+    )
+    assert answer.status_code == 422
+    assert 'class="field-error"' in answer.content.decode()
+    assert 'class="field-error"' not in client.get(url).content.decode()

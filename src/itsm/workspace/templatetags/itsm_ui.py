@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from itsm.taxonomy.choices import Priority
 from itsm.tickets.choices import LinkType, ResolutionCode, TicketState
+from itsm.workspace.fragments import render_section
 
 register = template.Library()
 
@@ -101,3 +102,9 @@ def querystring_with(context: Any, **changes: Any) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def cached_include(context: Any, template_name: str, key: tuple[Any, ...] | None) -> str:
+    """``{% include %}`` of a section kept per ``key`` (see ``itsm.workspace.fragments``)."""
+    return render_section(context, template_name, key)

@@ -7,6 +7,8 @@ with who changed what, and the agent's input is kept.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,7 +38,7 @@ from itsm.tickets.actions import (
     do_set_parent_ticket,
 )
 from itsm.tickets.choices import LinkType, TicketState
-from itsm.tickets.lifecycles import REASON, RESOLUTION
+from itsm.tickets.lifecycles import REASON, RESOLUTION, Transition
 from itsm.tickets.models import Attachment, JournalEntry, Ticket, TicketLink, Watcher
 from itsm.tickets.querysets import access_attachment, access_ticket_by_number, sees_internal
 from itsm.tickets.transitions import allowed_transitions
@@ -96,14 +98,14 @@ def _ticket(request: HttpRequest, number: str) -> Ticket:
 def _transition_forms(
     ticket: Ticket, user: User, failed: TransitionForm | None
 ) -> list[dict[str, Any]]:
-    """One entry per transition allowed now: its label, what it needs, and its form."""
+    """One entry per transition allowed now: its label, what it needs, and its form.
+
+    An unbound form is made only if the section is drawn (a callable: templates call it), not
+    when the drawn section comes from the cache.
+    """
     choices = []
     for transition in allowed_transitions(ticket, user, timezone.now()):
-        form = (
-            failed
-            if failed is not None and failed.data.get("to_state") == transition.target
-            else TransitionForm(initial={"version": ticket.version, "to_state": transition.target})
-        )
+        is_failed = failed is not None and failed.data.get("to_state") == transition.target
         choices.append(
             {
                 "name": transition.name,
@@ -111,11 +113,16 @@ def _transition_forms(
                 "label": _transition_label(transition.name, transition.target),
                 "needs_reason": REASON in transition.requires,
                 "needs_resolution": RESOLUTION in transition.requires,
-                "form": form,
-                "open": form is failed,
+                "form": failed if is_failed else _unbound_transition_form(ticket, transition),
+                "open": is_failed,
             }
         )
     return choices
+
+
+def _unbound_transition_form(ticket: Ticket, transition: Transition) -> Callable[[], Any]:
+    initial = {"version": ticket.version, "to_state": transition.target}
+    return functools.cache(lambda: TransitionForm(initial=initial))
 
 
 _TRANSITION_LABELS = {
@@ -276,6 +283,14 @@ def ticket_context(
     links_out = [link for link in links if link.source_id == ticket.pk]
     links_in = [link for link in links if link.source_id != ticket.pk]
     watchers = list(ticket.watchers.select_related("user")) if stamp.has_watchers else []
+    attachments = (
+        list(Attachment.objects.for_ticket(ticket, user).filter(journal_entry__isnull=True))
+        if stamp.has_attachments
+        else []
+    )
+    parent = visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None
+    is_watching = any(w.user_id == user.pk for w in watchers)
+    transitions = _transition_forms(ticket, user, transition_form)
     badges, explanations = ticket_sla_panel(
         ticket, now=now, journal_state=f"{ticket.created_at.timestamp()}:{stamp.journal}"
     )
@@ -287,12 +302,8 @@ def ticket_context(
         "now": now,
         # A callable: templates call it only when they draw the timeline.
         "timeline": lambda: timeline_html(ticket, user, stamp),
-        "attachments": Attachment.objects.for_ticket(ticket, user).filter(
-            journal_entry__isnull=True
-        )
-        if stamp.has_attachments
-        else [],
-        "transitions": _transition_forms(ticket, user, transition_form),
+        "attachments": attachments,
+        "transitions": transitions,
         # Drawn only while editing (the section shows the values otherwise).
         "details_form": details_form or (_details_form(ticket) if editing else None),
         "editing": editing or details_form is not None,
@@ -302,12 +313,40 @@ def ticket_context(
         "watcher_form": watcher_form or WatcherForm(),
         "children": children,
         # Read only when there is one, and only if the viewer may see it.
-        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
+        "parent": parent,
         "links_out": links_out,
         "links_in": links_in,
         "watchers": watchers,
-        "is_watching": any(w.user_id == user.pk for w in watchers),
+        "is_watching": is_watching,
         "is_member": stamp.is_member,
+        # What each cached section shows (see itsm.workspace.fragments); None: drawn fresh.
+        "section_keys": {
+            "transitions": None
+            if transition_form is not None
+            else (
+                ticket.number,
+                ticket.version,
+                ticket.state,
+                stamp.last or 0,
+                [
+                    (t["name"], t["target"], t["label"], t["needs_reason"], t["needs_resolution"])
+                    for t in transitions
+                ],
+            ),
+            "reply": None if reply_form is not None else (ticket.number, ticket.version),
+            "sidebar": None
+            if link_form is not None or watcher_form is not None
+            else (
+                ticket.number,
+                parent and (parent.number, parent.title),
+                [(child.number, child.state) for child in children],
+                [(link.link_type, link.target.number, link.target.title) for link in links_out],
+                [(link.link_type, link.source.number) for link in links_in],
+                [str(watcher.user) for watcher in watchers],
+                is_watching,
+                [(file.pk, file.filename, file.size) for file in attachments],
+            ),
+        },
     }
 
 
