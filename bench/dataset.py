@@ -18,7 +18,9 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
+#: As a worker that kept up leaves them: incidents resolved longer ago than this are closed.
+AUTO_CLOSE_DAYS = 5
 CHUNK = 20_000
 OPEN_SHARE = 0.05
 BREACHED_SHARE_OF_OPEN = 0.12
@@ -343,6 +345,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.now = now
         self.start = now - timedelta(seconds=TWO_YEARS)
+        self.auto_closed = now - timedelta(days=AUTO_CLOSE_DAYS)
         self.kinds, self.kind_weights = _weighted(KINDS)
         self.mix = PRIORITY_MIX
         self.mix_weights = [float(m[2]) for m in PRIORITY_MIX]
@@ -407,9 +410,15 @@ class Generator:
                 updated = closed_at
             else:
                 resolved_at = opened + worked
+                if state == "resolved" and kind == "incident" and resolved_at < self.auto_closed:
+                    state = "closed"  # the worker closes incidents resolved this long ago
                 resolution_code = RESOLUTION_CODES[pk % len(RESOLUTION_CODES)]
                 resolution_notes = "Fixed the configuration and confirmed with the requester."
-                closed_at = resolved_at + timedelta(days=5) if state == "closed" else None
+                closed_at = (
+                    min(resolved_at + timedelta(days=AUTO_CLOSE_DAYS), self.now)
+                    if state == "closed"
+                    else None
+                )
                 updated = closed_at or resolved_at
         row = (
             pk,
