@@ -21,7 +21,7 @@ def server_environment(options: Options) -> dict[str, str]:
             "ITSM_SECRET_KEY": env.get("ITSM_BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
             "ITSM_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "ITSM_SITE_URL": f"http://127.0.0.1:{options.port}",
-            # Replaced by the harness's loopback SMTP sink (bench.mailsink) while the server runs.
+            # The harness's loopback SMTP sink (bench.mailsink) replaces this for the whole run.
             "ITSM_EMAIL_URL": "locmem://",
             "ITSM_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "itsm.settings",
@@ -58,7 +58,14 @@ def setup(options: Options, env: dict[str, str], *, recreate: bool) -> None:
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(path + suffix):
                     os.remove(path + suffix)
-    for key in ("ITSM_DATABASE_URL", "ITSM_VAR_DIR", "ITSM_SECRET_KEY", "ITSM_ALLOWED_HOSTS"):
+    for key in (
+        "ITSM_DATABASE_URL",
+        "ITSM_VAR_DIR",
+        "ITSM_SECRET_KEY",
+        "ITSM_ALLOWED_HOSTS",
+        "ITSM_EMAIL_URL",
+        "ITSM_SITE_URL",
+    ):
         os.environ[key] = env[key]
     os.environ.pop("ITSM_TESTING", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "itsm.settings"

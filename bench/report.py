@@ -127,6 +127,13 @@ def markdown(run: dict[str, Any]) -> str:
             else ""
         )
         + (
+            " Background worker's jobs caught up before measuring: "
+            + (", ".join(f"{k} {v:,}" for k, v in data["worker_catch_up"].items()) or "nothing due")
+            + f" in {data['worker_catch_up_seconds']:.1f} s."
+            if data.get("worker_catch_up_seconds") is not None
+            else ""
+        )
+        + (
             f" VACUUM (ANALYZE) before measuring: {data['vacuum_seconds']:.1f} s."
             if data.get("vacuum_seconds") is not None
             else ""
