@@ -372,3 +372,44 @@ def test_cached_sections_follow_the_ticket(
     assert answer.status_code == 422
     assert 'class="field-error"' in answer.content.decode()
     assert 'class="field-error"' not in client.get(url).content.decode()
+
+
+def test_queue_shows_views_shared_with_the_agents_groups_and_offers_them_to_share(
+    client: Any,
+    agent: User,
+    manager: User,
+    other_team_agent: User,
+    service_desk: Group,
+    other_team: Group,
+) -> None:
+    client.force_login(manager)
+    client.post(
+        "/queues/views/",
+        {"name": "Desk view", "querystring": "state=open", "shared_with": service_desk.pk},
+    )
+    client.force_login(other_team_agent)
+    client.post(
+        "/queues/views/",
+        {"name": "Network view", "querystring": "state=new", "shared_with": other_team.pk},
+    )
+    # Given Alice belongs to the Service Desk only,
+    client.force_login(agent)
+    page = client.get("/queues/").content.decode().split("<main")[1]  # after the flash messages
+    # then she sees the view shared with it, not the Network Team's,
+    assert "Desk view" in page
+    assert "Network view" not in page
+    # and may share with her group only; sharing with another is refused.
+    share = _select(page, "shared_with")
+    assert f'<option value="{service_desk.pk}">Service Desk</option>' in share
+    assert str(other_team.name) not in share
+    client.post(
+        "/queues/views/",
+        {"name": "Sneaky", "querystring": "", "shared_with": other_team.pk},
+    )
+    assert "Sneaky" not in client.get("/queues/").content.decode().split("<main")[1]
+    # More rows (htmx) come without the forms around the table.
+    rows = client.get("/queues/?state=open", HTTP_HX_REQUEST="true").content.decode()
+    assert "Desk view" not in rows
+    # A group that does not exist is refused as before.
+    assert client.get(f"/queues/?group={other_team.pk + 100}").status_code == 400
+    assert client.get(f"/queues/?group={other_team.pk}").status_code == 200

@@ -13,7 +13,7 @@ from itsm.taxonomy.choices import Impact, TicketKind, Urgency
 from itsm.taxonomy.models import Category
 from itsm.tickets.choices import Channel, ResolutionCode, TicketState
 from itsm.workflow.uploads import MultipleFileField
-from itsm.workspace.options import LazyOptions, ReferenceOptions
+from itsm.workspace.options import LazyOptions, Options, ReferenceOptions
 from itsm.workspace.widgets import OptionsSelect, PlainHiddenInput, PlainTextarea
 
 
@@ -159,9 +159,17 @@ class SaveViewForm(forms.Form):
     )
     querystring = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, groups: Options | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["shared_with"].queryset = user.assignment_groups.all()  # type: ignore[attr-defined]
+        field = self.fields["shared_with"]
+        field.queryset = user.assignment_groups.all()  # type: ignore[attr-defined]
+        if groups is not None:
+            # Drawn from the user's groups as the page read them; the queryset validates a post.
+            field.widget = OptionsSelect(
+                attrs=field.widget.attrs, choices=LazyOptions(_("Only me"), lambda: groups)
+            )
 
 
 BULK_ASSIGN = "assign"

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from itsm.accounts.models import Group, User
+from itsm.accounts.models import User
 from itsm.cmdb.models import Service
 from itsm.taxonomy.choices import Priority, TicketKind
 from itsm.taxonomy.models import Category
@@ -78,11 +78,15 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("Any priority")), *Priority.choices],
         widget=OptionsSelect,
     )
-    group = forms.ModelChoiceField(
+    # Checked against the cached list of groups (no query for the chosen one): gives its id.
+    group = forms.TypedChoiceField(
         label=_("Assignment group"),
         required=False,
-        queryset=Group.objects.all(),
-        empty_label=_("Any group"),
+        coerce=int,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
+        },
     )
     assignee = forms.CharField(
         label=_("Assignee"), required=False, max_length=20, widget=forms.Select
@@ -118,12 +122,14 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Drawn from cached pairs: the model fields above still validate the chosen value.
         options = options or ReferenceOptions()
+        groups = LazyOptions(_("Any group"), lambda: options.groups)
+        self.fields["group"].choices = groups  # type: ignore[attr-defined]
         for name, empty, pairs in (
-            ("group", _("Any group"), lambda: options.groups),
             ("category", _("Any category"), lambda: options.categories),
             ("service", _("Any service"), lambda: options.services),
         ):
             self._draw_from(name, LazyOptions(empty, pairs))
+        self._draw_from("group", groups)
         self._draw_from(
             "assignee", LazyOptions(None, lambda: options.agents, head=_assignee_head())
         )

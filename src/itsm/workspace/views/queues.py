@@ -59,11 +59,11 @@ def _filter_querystring(params: QueryDict) -> str:
     return kept.urlencode()
 
 
-def _saved_views(user: Any) -> tuple[list[SavedView], list[SavedView]]:
+def _saved_views(user: Any, group_ids: list[int]) -> tuple[list[SavedView], list[SavedView]]:
     views = list(
-        SavedView.objects.filter(
-            Q(owner=user) | Q(shared_with__in=user.assignment_groups.all())
-        ).select_related("owner", "shared_with")
+        SavedView.objects.filter(Q(owner=user) | Q(shared_with__in=group_ids)).select_related(
+            "owner", "shared_with"
+        )
     )
     mine = [v for v in views if v.owner_id == user.pk]
     shared = [v for v in views if v.owner_id != user.pk]
@@ -89,23 +89,28 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = _filter_querystring(params)
     next_params = params.copy()
     next_params["after"] = next_cursor
-    mine, shared = _saved_views(user)
     badges = sla_badges_for([ticket["id"] for ticket in tickets], now=now)
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "rows": queue_rows(tickets, badges),
         "now": now,
         "filters": filters,
         "next_url": f"?{next_params.urlencode()}" if next_cursor else "",
         "is_first_page": not params.get("after"),
-        "my_views": mine,
-        "shared_views": shared,
-        "save_form": SaveViewForm(user=user, initial={"querystring": filters}),
-        "bulk_form": BulkForm(initial={"next": request.get_full_path()}, options=options),
     }
     status = 200 if form.is_valid() else 400
     if request.htmx:  # type: ignore[attr-defined]
+        # More rows: the saved views and the forms around the table are not drawn.
         return render(request, "workspace/partials/queue_rows.html", context, status=status)
+    # The user's groups, read once: saved views shared with them, and the "share with" choices.
+    groups = [(str(pk), name) for pk, name in user.assignment_groups.values_list("pk", "name")]
+    mine, shared = _saved_views(user, [int(pk) for pk, _name in groups])
+    context.update(
+        my_views=mine,
+        shared_views=shared,
+        save_form=SaveViewForm(user=user, groups=groups, initial={"querystring": filters}),
+        bulk_form=BulkForm(initial={"next": request.get_full_path()}, options=options),
+    )
     return render(request, "workspace/queue.html", context, status=status)
 
 
