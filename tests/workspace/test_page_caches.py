@@ -110,9 +110,11 @@ def test_ticket_page_draws_its_timeline_once_per_journal_state(
     url = f"/tickets/{ticket.number}/"
     drawn = _count(client, url)
     cached = _count(client, url)
-    # the entries, their attachments and the SLA facts are not read again
-    assert cached == drawn - 3
-    assert cached <= 6, cached
+    # the entries, their attachments and the SLA facts are not read again (the first page may
+    # also have filled the per-process reference caches)
+    assert cached <= drawn - 3
+    # session, user, hidden categories, ticket, page stamp, reference stamp, SLA instances
+    assert cached <= 7, cached
 
     # A new entry changes the key: it shows at once.
     do_add_comment(ticket, body="Swapped the <b>dock</b>", internal=True, actor=agent)

@@ -7,18 +7,25 @@ read the SLA rows of those tickets (one query for any number of tickets).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Protocol
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from itsm.core.stamps import StampedCache, stamp_table
 from itsm.sla.engine import Calendar, SlaResult
 from itsm.sla.live import Fact, evaluate_instance, load_facts
-from itsm.sla.models import ClockStateChoice, MetricChoice, SlaDefinition, SlaInstance
+from itsm.sla.models import (
+    BusinessCalendar,
+    ClockStateChoice,
+    MetricChoice,
+    SlaDefinition,
+    SlaInstance,
+)
 from itsm.sla.notices import format_duration
 from itsm.tickets.choices import TicketState
 from itsm.tickets.models import Ticket
@@ -153,6 +160,42 @@ def badge_for(instance: BadgeFigures, now: datetime) -> Badge:
     )
 
 
+@dataclass(frozen=True)
+class _Definitions:
+    """Every SLA definition with its calendar, and which are OLAs (limited to groups)."""
+
+    by_id: Mapping[int, SlaDefinition]
+    ola_ids: frozenset[int]
+
+
+def _read_definitions() -> _Definitions:
+    definitions = SlaDefinition.objects.select_related("calendar").order_by()
+    groups = SlaDefinition.assignment_groups.through.objects.values_list("sladefinition_id")
+    return _Definitions(
+        by_id=MappingProxyType({d.pk: d for d in definitions}),
+        ola_ids=frozenset(pk for (pk,) in groups),
+    )
+
+
+# Read once per process and again when definitions, calendars or their groups change
+# (``itsm.core.stamps``: one stamp query per request, shared with the other reference caches).
+stamp_table(SlaDefinition)
+stamp_table(BusinessCalendar)
+stamp_table(SlaDefinition.assignment_groups.through, content=("sladefinition_id", "group_id"))
+_DEFINITIONS = StampedCache(_read_definitions)
+
+
+def _definitions(
+    ids: Iterable[int], known: Mapping[int, SlaDefinition]
+) -> dict[int, SlaDefinition]:
+    """The definitions of these ids with their calendars (shared: read only)."""
+    found = {pk: known[pk] for pk in ids if pk in known}
+    missing = set(ids) - found.keys()
+    if missing:  # created after this request read the stamp
+        found.update(SlaDefinition.objects.select_related("calendar").in_bulk(missing))
+    return found
+
+
 def sla_badges_for(
     tickets: Iterable[Ticket | int], *, now: datetime | None = None
 ) -> dict[int, list[Badge]]:
@@ -171,7 +214,7 @@ def sla_badges_for(
     )
     # The few definitions once, not joined into every row: a page of 50 tickets has about 100
     # instances but two to four definitions, and decoding their JSON per row was most of the cost.
-    definitions = SlaDefinition.objects.select_related("calendar").in_bulk({row[1] for row in rows})
+    definitions = _definitions({row[1] for row in rows}, _DEFINITIONS.get().by_id) if rows else {}
     for ticket_id, definition_id, *figures in rows:
         instance = _Figures(ticket_id, definitions[definition_id], *figures)
         badges[ticket_id].append(badge_for(instance, now))
@@ -247,20 +290,26 @@ def _spans(result: SlaResult) -> list[SpanView]:
 
 
 def _ticket_instances(ticket: Ticket, *, internal: bool) -> list[SlaInstance]:
-    groups = SlaDefinition.assignment_groups.through.objects.filter(
-        sladefinition_id=OuterRef("definition_id")
+    instances = list(
+        SlaInstance.objects.filter(ticket=ticket).order_by("detached_at", "-metric", "pk")
     )
-    instances = (
-        SlaInstance.objects.filter(ticket=ticket)
-        .select_related("definition__calendar")
-        .annotate(is_ola=Exists(groups))
-        .order_by("detached_at", "-metric", "pk")
-    )
+    if not instances:
+        return instances
+    policy = _DEFINITIONS.get()
+    definitions = _definitions({instance.definition_id for instance in instances}, policy.by_id)
+    ola_ids = policy.ola_ids
+    for instance in instances:
+        instance.definition = definitions[instance.definition_id]
+        instance.is_ola = instance.definition_id in ola_ids  # type: ignore[attr-defined]
     if not internal:
-        instances = instances.filter(
-            metric=MetricChoice.RESOLUTION, detached_at__isnull=True, is_ola=False
-        )
-    return list(instances)
+        instances = [
+            instance
+            for instance in instances
+            if instance.metric == MetricChoice.RESOLUTION
+            and instance.detached_at is None
+            and not instance.is_ola  # type: ignore[attr-defined]
+        ]
+    return instances
 
 
 #: How long a ticket's SLA facts are kept. The key changes with every journal entry; this only

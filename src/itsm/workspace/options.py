@@ -4,7 +4,8 @@ Every queue page offers every assignment group, category, service and agent as o
 (filters and bulk action). Building them from model instances and drawing each option through
 Django's widget templates cost more than the page's SQL. The lists of groups, categories and
 services are cached as (value, label) pairs under a version of those tables (row count and newest
-``updated_at`` of each, read in one query), so a rename or a new row shows up on the next page.
+``updated_at`` of each, in the one stamp query of ``itsm.core.stamps``), so a rename or a new row
+shows up on the next page.
 People have no ``updated_at``: the agents are read on every page, in one lean query.
 """
 
@@ -16,12 +17,12 @@ from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.utils.choices import BaseChoiceIterator
 
 from itsm.accounts.choices import Role
 from itsm.accounts.models import Group, User
 from itsm.cmdb.models import Service
+from itsm.core.stamps import reference_stamp, stamp_table
 from itsm.taxonomy.models import Category
 
 Options = list[tuple[str, str]]
@@ -30,16 +31,17 @@ AGENT_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
 _CACHE_SECONDS = 24 * 3600
 
 
+# Groups, categories and services are part of the reference stamp (``itsm.core.stamps``): one
+# query per request, shared with the other per-process caches of reference data.
+stamp_table(Group)
+stamp_table(Category)
+stamp_table(Service)
+
+
 def reference_version() -> str:
-    """Row count and newest change of groups, categories and services, in one query."""
-    parts = []
-    for model in (Group, Category, Service):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT COUNT(*) FROM {table}), (SELECT MAX(updated_at) FROM {table})")  # noqa: S608 - table names from _meta
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        row = cursor.fetchone()
-    return hashlib.sha1("|".join(map(str, row)).encode(), usedforsecurity=False).hexdigest()
+    """A digest of the reference stamp: it changes when a group, category or service does."""
+    stamp = repr(reference_stamp()).encode()
+    return hashlib.sha1(stamp, usedforsecurity=False).hexdigest()
 
 
 def _group_options() -> Options:
