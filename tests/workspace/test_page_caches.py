@@ -415,3 +415,21 @@ def test_queue_shows_views_shared_with_the_agents_groups_and_offers_them_to_shar
     # A group that does not exist is refused as before.
     assert client.get(f"/queues/?group={other_team.pk + 100}").status_code == 400
     assert client.get(f"/queues/?group={other_team.pk}").status_code == 200
+
+
+def test_layout_navigation_follows_role_and_page(
+    client: Any, agent: User, manager: User, requester: User, create_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = create_ticket(requester=requester)
+    client.force_login(agent)
+    page = client.get("/queues/").content.decode()
+    assert '<a href="/queues/" aria-current="page">' in page
+    assert "/dashboard/" not in page
+    page = client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert 'aria-current="page"' not in page
+    assert 'id="shortcuts"' in page
+    # The same pages for a manager: the dashboard link shows.
+    client.force_login(manager)
+    page = client.get("/queues/").content.decode()
+    assert 'href="/dashboard/"' in page
+    assert '<a href="/queues/" aria-current="page">' in page

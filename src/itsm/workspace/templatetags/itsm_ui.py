@@ -108,3 +108,17 @@ def querystring_with(context: Any, **changes: Any) -> str:
 def cached_include(context: Any, template_name: str, key: tuple[Any, ...] | None) -> str:
     """``{% include %}`` of a section kept per ``key`` (see ``itsm.workspace.fragments``)."""
     return render_section(context, template_name, key)
+
+
+@register.simple_tag(takes_context=True)
+def workspace_part(context: Any, part: str) -> str:
+    """The workspace layout's navigation or overlays, kept per what they show: the viewer's
+    role (managers see the dashboard), the page's name (``aria-current``) and the language."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    user = context.get("user")
+    key = (
+        bool(getattr(user, "is_manager", False)),
+        getattr(match, "url_name", None),
+        getattr(match, "app_name", None),
+    )
+    return render_section(context, f"workspace/partials/{part}.html", key)
