@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from itsm.accounts.choices import AssignmentStrategy
 from itsm.accounts.models import Group
 from itsm.notifications.models import OutboxMessage
-from itsm.rules.escalation import sweep_escalations
+from itsm.rules import escalation
+from itsm.rules.escalation import fire_escalation, sweep_escalations
 from itsm.rules.models import AssignmentRule, EscalationFiring, EscalationRule
-from itsm.tickets.models import JournalEntry
-from itsm.workflow.actions import do_transition_ticket
+from itsm.tickets.models import JournalEntry, Ticket
+from itsm.workflow.actions import do_assign_ticket, do_transition_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -146,8 +148,9 @@ def test_a_p1_alerts_the_major_incident_team_at_once(open_incident, tiers, make_
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["functional", "hierarchical", "priority"])
 def test_two_workers_sweeping_at_once_fire_each_escalation_once(
-    open_incident, tiers, make_agent, kind
+    open_incident, tiers, make_agent, kind, monkeypatch
 ):
+    monkeypatch.setattr(escalation, "BATCH_SIZE", 3)  # several batches, interleaved
     if connection.vendor != "postgresql":
         pytest.skip("concurrent workers need PostgreSQL's row locks")
     tier1, _ = tiers
@@ -169,7 +172,7 @@ def test_two_workers_sweeping_at_once_fire_each_escalation_once(
             priorities=["P1"],
             notify_major_incident_team=True,
         )
-    tickets = [open_incident(impact="high", urgency="high", now=MONDAY_9) for _ in range(5)]
+    tickets = [open_incident(impact="high", urgency="high", now=MONDAY_9) for _ in range(12)]
     barrier = threading.Barrier(2)
     results: list[int] = []
     errors: list[BaseException] = []
@@ -196,3 +199,89 @@ def test_two_workers_sweeping_at_once_fire_each_escalation_once(
         assert (
             JournalEntry.objects.filter(ticket=ticket, data__escalation_rule=rule.pk).count() == 1
         )
+
+
+def _notify_rule(thresholds=(60, 120)):
+    return EscalationRule.objects.create(
+        name="Not resolved: tell the manager and the people on it",
+        trigger="not_resolved_within",
+        thresholds_minutes=list(thresholds),
+        notify_managers=True,
+        notify_assignee=True,
+    )
+
+
+@pytest.mark.parametrize("batch_size", [1, 200])
+def test_a_batch_fires_each_level_once_with_the_same_lines_and_mails_as_one_by_one(
+    open_incident, tiers, make_agent, monkeypatch, batch_size
+):
+    # Batches of one are the one-by-one firing; both must leave exactly the same trail.
+    monkeypatch.setattr(escalation, "BATCH_SIZE", batch_size)
+    tier1, tier2 = tiers
+    member = make_agent(tier1, "Mia Member")
+    rule = _notify_rule()
+    tickets = [open_incident(now=MONDAY_9 + timedelta(minutes=i)) for i in range(4)]
+    for ticket in tickets[:2]:
+        do_assign_ticket(ticket, group=tier1, assignee=member, actor=None, now=MONDAY_9)
+    versions = {t.pk: Ticket.objects.get(pk=t.pk).version for t in tickets}
+
+    assert sweep_escalations(now=MONDAY_9 + timedelta(minutes=70)) == 4
+    assert sweep_escalations(now=MONDAY_9 + timedelta(minutes=130)) == 4
+    assert sweep_escalations(now=MONDAY_9 + timedelta(minutes=500)) == 0
+
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.version == versions[ticket.pk] + 2  # one change per firing
+        lines = JournalEntry.objects.filter(ticket=ticket, data__escalation_rule=rule.pk)
+        assert [(line.data["level"], line.version) for line in lines.order_by("id")] == [
+            (1, versions[ticket.pk] + 1),
+            (2, versions[ticket.pk] + 2),
+        ]
+        side = "Notified the assignee." if ticket.assignee else "Notified the group."
+        level_1, level_2 = lines.order_by("id")
+        assert level_1.body == (
+            f"Escalation “{rule.name}” (level 1): Not resolved within 1 hour of business time. "
+            f"Notified {tier1.manager} (level 1 manager). {side}"
+        )
+        assert level_2.body.startswith(f"Escalation “{rule.name}” (level 2): ")
+        assert f"Notified {tier2.manager} (level 2 manager). {side}" in level_2.body
+        firings = EscalationFiring.objects.filter(rule=rule, ticket=ticket).order_by("level")
+        assert [f.summary for f in firings] == [
+            f"Notified {tier1.manager} (level 1 manager). {side}",
+            f"Notified {tier2.manager} (level 2 manager). {side}",
+        ]
+        for line, manager in ((level_1, tier1.manager), (level_2, tier2.manager)):
+            mails = OutboxMessage.objects.filter(journal_entry=line, event="escalation")
+            on_it = {member} if ticket.assignee else set(tier1.members.all())
+            assert {m.recipient for m in mails} == {manager} | on_it
+            assert mails.count() == len({manager} | on_it)
+            assert all(m.subject.startswith(f"[ESCALATION] [{ticket.number}]") for m in mails)
+
+
+def test_an_escalation_batch_costs_the_same_queries_however_many_tickets(
+    open_incident, tiers, make_agent
+):
+    tier1, _ = tiers
+    make_agent(tier1)
+    rule = _notify_rule(thresholds=[60])
+
+    def sweep_queries(count: int, at: datetime) -> int:
+        for _ in range(count):
+            open_incident(now=at)
+        with CaptureQueriesContext(connection) as queries:
+            assert sweep_escalations(now=at + timedelta(minutes=61)) == count
+        return len(queries)
+
+    few = sweep_queries(2, MONDAY_9)
+    many = sweep_queries(12, MONDAY_9 + timedelta(days=1))
+    assert many == few
+    assert EscalationFiring.objects.filter(rule=rule).count() == 14
+
+
+def test_firing_decides_on_the_locked_row_and_fires_once(open_incident, tiers):
+    rule = _notify_rule()
+    ticket = open_incident(now=MONDAY_9)
+    ticket.state = "resolved"  # a stale copy: the row read under the lock is what counts
+    assert fire_escalation(rule, ticket, level=1, now=MONDAY_9 + timedelta(hours=2))
+    assert not fire_escalation(rule, ticket, level=1, now=MONDAY_9 + timedelta(hours=3))
+    assert EscalationFiring.objects.filter(rule=rule, ticket=ticket).count() == 1
