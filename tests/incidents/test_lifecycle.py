@@ -289,3 +289,20 @@ def test_refused_incidents_leave_the_callers_transaction_usable(open_incident, r
         ticket = open_incident(requester=requester)
         assert Ticket.objects.filter(pk=ticket.pk).exists()
         assert ticket.incident.ticket_id == ticket.pk
+
+
+def test_auto_close_does_at_most_its_limit_per_pass_oldest_first(
+    open_incident, requester, agent, settings
+):
+    settings.ITSM_AUTO_CLOSE_DAYS = 5
+    now = timezone.now()
+    older = _resolved(open_incident, requester, agent, now - timedelta(days=7))
+    old = _resolved(open_incident, requester, agent, now - timedelta(days=6))
+
+    assert sweep_auto_close(now=now, limit=1) == 1
+    assert Ticket.objects.get(pk=older.pk).state == "closed"
+    assert Ticket.objects.get(pk=old.pk).state == "resolved"
+    assert sweep_auto_close(now=now, limit=1) == 1
+    assert sweep_auto_close(now=now, limit=1) == 0
+    closing = JournalEntry.objects.get(ticket=old, entry_type="transition", new_value="closed")
+    assert closing.body == "Closed automatically 5 days after resolution."

@@ -411,35 +411,33 @@ def do_update_incident(
     return ticket
 
 
-def sweep_auto_close(*, now: datetime) -> int:
+def sweep_auto_close(*, now: datetime, limit: int = 1000) -> int:
     """Close incidents Resolved for ITSM_AUTO_CLOSE_DAYS or longer; return how many were closed.
 
-    Each closure is its own transaction through the lifecycle, so an incident reopened meanwhile
-    (another worker, a requester's reply) is simply skipped.
+    Looks at the ``limit`` longest-resolved ones (the worker runs it again while a pass comes
+    back full). Each closure is its own transaction through the lifecycle, so an incident reopened
+    meanwhile (another worker, a requester's reply) is simply skipped.
     """
     days = settings.ITSM_AUTO_CLOSE_DAYS
-    due = (
-        Ticket.objects.filter(
-            kind=TicketKind.INCIDENT,
-            state=TicketState.RESOLVED,
-            resolved_at__lte=now - timedelta(days=days),
-        )
-        .order_by("resolved_at", "pk")
-        .values_list("pk", flat=True)
-    )
+    due = Ticket.objects.filter(
+        kind=TicketKind.INCIDENT,
+        state=TicketState.RESOLVED,
+        resolved_at__lte=now - timedelta(days=days),
+    ).order_by("resolved_at", "pk")
     closed = 0
-    for pk in list(due[:1000]):
+    # The tickets are read in one query; each is read again under its row lock when closed.
+    for ticket in list(due[:limit]):
         try:
             with transaction.atomic():
                 do_transition_incident(
-                    Ticket.objects.get(pk=pk),
+                    ticket,
                     TicketState.CLOSED,
                     actor=None,
                     reason=f"Closed automatically {days} days after resolution.",
                     now=now,
                 )
         except ActionError as exc:
-            logger.info("Auto-close skipped ticket %s: %s", pk, exc.detail)
+            logger.info("Auto-close skipped ticket %s: %s", ticket.pk, exc.detail)
             continue
         closed += 1
     return closed
