@@ -106,7 +106,12 @@ LIFECYCLES: dict[str, Lifecycle] = {INCIDENT_LIFECYCLE.kind: INCIDENT_LIFECYCLE}
 
 
 def lifecycle_for(kind: str) -> Lifecycle:
-    try:
-        return LIFECYCLES[kind]
-    except KeyError:
-        raise LookupError(f"No lifecycle is declared for ticket kind {kind!r}") from None
+    """The kind's lifecycle. A kind whose practice has none yet (service requests, problems and
+    changes that arrive by import) gets a still one: nothing moves it, but it can be read,
+    commented on and assigned like any ticket."""
+    found = LIFECYCLES.get(kind)
+    if found is not None:
+        return found
+    return Lifecycle(
+        kind=kind, initial=S.NEW, transitions=(), final=frozenset({S.CLOSED, S.CANCELLED})
+    )
