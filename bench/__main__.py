@@ -213,6 +213,8 @@ def run_server_scenarios(options: Options, fx: Any, server: Any, results: dict[s
             f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, {figures['errors']} errors"
         )
         say_cpu(figures)
+        if name == "S1":
+            results[name]["outbox_drained_s"] = wait_for_outbox()
     if options.wants("S8"):
         say(
             f"S8 {TITLES['S8']}: {len(fx.agents)} agents, {options.arrivals_per_second}/s arrivals…"
@@ -229,6 +231,24 @@ def run_server_scenarios(options: Options, fx: Any, server: Any, results: dict[s
         results["S8"] = {"status": "ok", "title": TITLES["S8"], **figures}
         for action, sub in figures.get("actions", {}).items():
             say(f"  {action:<16} p95 {sub['p95_ms']} ms ({sub['requests']} requests)")
+
+
+def wait_for_outbox(timeout: float = 180.0) -> float | None:
+    """After a write scenario, wait until the server's worker has sent every mail it queued, so
+    the next scenario does not pay for this one's deliveries. Returns the seconds it took."""
+    from itsm.notifications.choices import OutboxStatus
+    from itsm.notifications.models import OutboxMessage
+
+    begun = time.perf_counter()
+    waiting = OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
+    while waiting.exists():
+        if time.perf_counter() - begun > timeout:
+            say(f"  the outbox still had mail after {timeout:.0f} s; going on")
+            return None
+        time.sleep(0.5)
+    seconds = round(time.perf_counter() - begun, 1)
+    say(f"  the worker delivered the scenario's mail {seconds} s after it ended")
+    return seconds
 
 
 def say_cpu(figures: dict[str, Any]) -> None:

@@ -211,9 +211,10 @@ def _cpu_table(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "CPU per request (ms of CPU time, all cores; the ceiling is cores × 1000 / the desk's "
-        "share: web, worker and database, without the load generator):",
+        "share: web, worker and database, without the harness's own load generator and SMTP sink):",
         "",
-        "| scenario | web workers | background worker | database | load generator | other "
+        "| scenario | web workers | background worker | database | load generator and mail sink "
+        "| other "
         "| desk total | machine busy % | ceiling req/s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
