@@ -174,6 +174,11 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["resolved_at"], name="ticket_resolved_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_idx"),
             models.Index(fields=["updated_at"], name="ticket_updated_idx"),
+            # Open tickets oldest first (escalation sweeps, the dashboard's oldest open): a walk
+            # of opened_at alone would step over every closed ticket to find the few open ones.
+            models.Index(
+                fields=["opened_at", "id"], condition=OPEN_STATES_Q, name="ticket_open_opened_idx"
+            ),
             models.Index(
                 fields=["sla_due_at"], condition=OPEN_STATES_Q, name="ticket_open_sla_due_idx"
             ),
