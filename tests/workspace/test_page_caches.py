@@ -433,3 +433,98 @@ def test_layout_navigation_follows_role_and_page(
     page = client.get("/queues/").content.decode()
     assert 'href="/dashboard/"' in page
     assert '<a href="/queues/" aria-current="page">' in page
+
+
+def test_queue_form_fields_are_drawn_once_per_values_and_options(
+    client: Any, agent: User, service_desk: Group
+) -> None:
+    client.force_login(agent)
+    url = f"/queues/?group={service_desk.pk}&priority=P3"
+    first = client.get(url).content.decode()
+    assert '<option value="P3" selected>' in _select(first, "priority")
+    # Given the fields come from the cache, other values still draw their own selection.
+    other = client.get(f"/queues/?group={service_desk.pk}&priority=P2").content.decode()
+    assert '<option value="P2" selected>' in _select(other, "priority")
+    assert '<option value="P3" selected>' in _select(client.get(url).content.decode(), "priority")
+
+    # A new agent is offered at once, in the filters and in the bulk action.
+    newcomer = User.objects.create_user(
+        email="new.agent@example.com", password="x" * 12, full_name="New <Agent>", role="agent"
+    )
+    page = client.get(url).content.decode()
+    option = f'<option value="{newcomer.pk}">New &lt;Agent&gt;</option>'
+    assert option in _select(page, "assignee")
+    assert option in _select(page.split('id="bulk-form"')[1], "assignee")
+
+    # Filters with errors are drawn fresh, with their errors; the next valid page has none.
+    bad = client.get("/queues/?priority=P9")
+    assert bad.status_code == 400
+    assert "field-error" in bad.content.decode()
+    assert "field-error" not in client.get("/queues/?priority=P3").content.decode()
+
+
+def _row_values(**overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": 42,
+        "number": "INC0000042",
+        "title": "Printer & <jam>",
+        "state": "new",
+        "priority": "P3",
+        "opened_at": timezone.now().replace(second=0, microsecond=0),
+        "updated_at": timezone.now(),
+        "sla_due_at": None,
+        "category__name": "Hardware",
+        "service__name": "",
+        "assignment_group__name": "Desk",
+        "assignee__full_name": "",
+        "assignee__email": None,
+        "requester__full_name": "",
+        "requester__email": "ann@example.com",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_queue_rows_are_drawn_once_per_what_they_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    from itsm.workspace import rows as rows_module
+
+    rows_module._ROW_CACHE.clear()
+    now = timezone.now()
+    badge = Badge(42, "Resolution", "resolution", "ok", "2h left", now, None, "running")
+    fresh = rows_module.queue_rows([_row_values()], {42: [badge]})
+    assert "Printer &amp; &lt;jam&gt;" in fresh[0]["html"]
+    assert "2h left" in fresh[0]["html"]
+
+    # Given the row is cached, when the page asks again, then nothing is drawn again.
+    def no_drawing() -> None:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(rows_module, "_RowDrawer", no_drawing)
+    again = rows_module.queue_rows([_row_values()], {42: [badge]})
+    assert again == fresh
+    again[0]["title"] = "changed by a caller"
+    assert rows_module.queue_rows([_row_values()], {42: [badge]}) == fresh
+    monkeypatch.undo()
+
+    # What a row shows is its key: a new title, badge, state or time zone draws it anew.
+    later = Badge(42, "Resolution", "resolution", "warn", "1h left", now, None, "running")
+    assert "1h left" in rows_module.queue_rows([_row_values()], {42: [later]})[0]["html"]
+    renamed = rows_module.queue_rows([_row_values(title="Scanner")], {42: [badge]})
+    assert "Scanner" in renamed[0]["html"]
+    resolved = rows_module.queue_rows([_row_values(state="resolved")], {})
+    assert resolved[0]["sla"] == ""
+    assert "No running SLA" in rows_module.queue_rows([_row_values()], {})[0]["sla"]
+    with timezone.override("Asia/Kolkata"):
+        shifted = rows_module.queue_rows([_row_values()], {42: [badge]})
+    assert shifted[0]["opened_iso"] != fresh[0]["opened_iso"]
+    assert shifted[0]["opened_iso"].endswith("+05:30")
+
+
+def test_queue_row_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from itsm.workspace import rows as rows_module
+
+    rows_module._ROW_CACHE.clear()
+    monkeypatch.setattr(rows_module, "ROW_CACHE_SIZE", 3)
+    for n in range(5):
+        rows_module.queue_rows([_row_values(title=f"T{n}")], {})
+    assert len(rows_module._ROW_CACHE) == 3

@@ -106,6 +106,14 @@ class ReferenceOptions:
         rows = agents.values_list("pk", "full_name", "email")
         return [(str(pk), name or email) for pk, name, email in rows]
 
+    @cached_property
+    def drawn_version(self) -> str:
+        """What a select drawn from these lists shows: the reference version and the agents.
+
+        Keys the cached markup of the queue's filter and bulk forms (``section_keys``)."""
+        agents = repr(self.agents).encode()
+        return f"{self.version}:{hashlib.sha1(agents, usedforsecurity=False).hexdigest()}"
+
 
 class LazyOptions(BaseChoiceIterator):
     """Choices of a select read when it is drawn: a fixed head, an empty choice, then ``pairs()``."""

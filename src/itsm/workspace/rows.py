@@ -8,13 +8,14 @@ per ticket, and the SLA badges drawn with the markup of ``sla/partials/badge.htm
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from html import escape
 from typing import Any, TypedDict
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.formats import get_format
@@ -163,39 +164,51 @@ class SlaBadgeMarkup:
         return "".join(parts)
 
 
-def queue_rows(tickets: Iterable[dict[str, Any]], badges: dict[int, list[Badge]]) -> list[QueueRow]:
-    """Display rows of tickets read as ``values(*ROW_FIELDS)``."""
-    dates = _Dates()
-    states = {value: str(label) for value, label in TicketState.choices}
-    priorities = {value: str(label) for value, label in Priority.choices}
-    # One reverse() for every row: ticket numbers are letters and digits only.
-    marker = "NUMBER"
-    link = reverse("ticket", args=[marker])
-    unassigned = _("Unassigned")
-    select = _("Select %(number)s")
-    markup = SlaBadgeMarkup(dates)
-    rows = []
-    for ticket in tickets:
+#: Row columns the drawn row shows (``updated_at`` and ``sla_due_at`` only serve the cursor).
+_DRAWN_FIELDS = tuple(f for f in ROW_FIELDS if f not in {"id", "updated_at", "sla_due_at"})
+
+#: Drawn rows by what they show; the same tickets come back page after page. Bounded (oldest
+#: first out), per process: a row with a running clock changes key every minute anyway.
+_ROW_CACHE: OrderedDict[tuple[Any, ...], QueueRow] = OrderedDict()
+ROW_CACHE_SIZE = 4096
+
+
+class _RowDrawer:
+    """Labels, link and formats of one page's rows, made on the first row not in the cache."""
+
+    def __init__(self) -> None:
+        self.dates = _Dates()
+        self.states = {value: str(label) for value, label in TicketState.choices}
+        self.priorities = {value: str(label) for value, label in Priority.choices}
+        # One reverse() for every row: ticket numbers are letters and digits only.
+        self.marker = "NUMBER"
+        self.link = reverse("ticket", args=[self.marker])
+        self.unassigned = _("Unassigned")
+        self.select = _("Select %(number)s")
+        self.markup = SlaBadgeMarkup(self.dates)
+
+    def row(self, ticket: dict[str, Any], badges: list[Badge]) -> QueueRow:
+        dates = self.dates
         number, state, priority = ticket["number"], ticket["state"], ticket["priority"]
         opened = dates.local(ticket["opened_at"])
         # A person's name is str(user): the full name, or the email without one.
         assignee = ticket["assignee__full_name"] or ticket["assignee__email"]
         row = QueueRow(
             number=number,
-            select_label=select % {"number": number},
-            url=link.replace(marker, number),
+            select_label=self.select % {"number": number},
+            url=self.link.replace(self.marker, number),
             title=ticket["title"],
             category=ticket["category__name"] or "",
             service=ticket["service__name"] or "",
             state=state,
-            state_label=states.get(state, state),
+            state_label=self.states.get(state, state),
             priority=priority,
-            priority_label=priorities.get(priority, priority),
+            priority_label=self.priorities.get(priority, priority),
             sla=mark_safe(  # noqa: S308 - built from escaped parts
-                markup.html(badges.get(ticket["id"], []), is_active=state not in INACTIVE_STATES)
+                self.markup.html(badges, is_active=state not in INACTIVE_STATES)
             ),
             group=ticket["assignment_group__name"] or "—",
-            assignee=assignee or unassigned,
+            assignee=assignee or self.unassigned,
             requester=ticket["requester__full_name"] or ticket["requester__email"],
             opened_iso=opened.isoformat(),
             opened_long=dates.format(opened, dates.long),
@@ -203,5 +216,29 @@ def queue_rows(tickets: Iterable[dict[str, Any]], badges: dict[int, list[Badge]]
             html=mark_safe(""),
         )
         row["html"] = mark_safe(row_html(row))  # noqa: S308 - every value in it is escaped
-        rows.append(row)
+        return row
+
+
+def queue_rows(tickets: Iterable[dict[str, Any]], badges: dict[int, list[Badge]]) -> list[QueueRow]:
+    """Display rows of tickets read as ``values(*ROW_FIELDS)``.
+
+    A row is drawn once per what it shows (its columns, its badges, the language, time zone and
+    script prefix) and then taken from a per-process cache.
+    """
+    page = (get_language(), str(timezone.get_current_timezone()), get_script_prefix())
+    drawer: _RowDrawer | None = None
+    rows = []
+    for ticket in tickets:
+        ticket_badges = badges.get(ticket["id"], [])
+        key = (page, tuple([ticket[f] for f in _DRAWN_FIELDS]), tuple(ticket_badges))
+        row = _ROW_CACHE.get(key)
+        if row is None:
+            drawer = drawer or _RowDrawer()
+            row = drawer.row(ticket, ticket_badges)
+            _ROW_CACHE[key] = row
+            if len(_ROW_CACHE) > ROW_CACHE_SIZE:
+                _ROW_CACHE.popitem(last=False)
+        else:
+            _ROW_CACHE.move_to_end(key)
+        rows.append(QueueRow(**row))  # a copy: the cached row stays as drawn
     return rows

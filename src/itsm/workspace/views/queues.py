@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -70,6 +71,17 @@ def _saved_views(user: Any, group_ids: list[int]) -> tuple[list[SavedView], list
     return mine, shared
 
 
+def _filter_fields_key(
+    form: QueueFilterForm, params: QueryDict, options: ReferenceOptions
+) -> tuple[Any, ...] | None:
+    """What the filter form's fields show: each field's submitted values and the option lists.
+    ``None`` (drawn fresh) when the form reports errors."""
+    if form.errors:
+        return None
+    values = tuple((name, tuple(params.getlist(name))) for name in form.fields if name != "after")
+    return (options.drawn_version, values)
+
+
 @agent_required
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -109,7 +121,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         my_views=mine,
         shared_views=shared,
         save_form=SaveViewForm(user=user, groups=groups, initial={"querystring": filters}),
-        bulk_form=BulkForm(initial={"next": request.get_full_path()}, options=options),
+        # Made only when its fields are drawn, not when they come from the cache.
+        bulk_form=SimpleLazyObject(
+            lambda: BulkForm(initial={"next": request.get_full_path()}, options=options)
+        ),
+        section_keys={
+            "filters": _filter_fields_key(form, params, options),
+            "bulk": (options.drawn_version,),
+        },
     )
     return render(request, "workspace/queue.html", context, status=status)
 
