@@ -194,3 +194,35 @@ def test_manual_groups_leave_the_incident_in_the_queue(open_incident, network, m
 
     assert ticket.assignee is None
     assert ticket.state == "new"
+
+
+def test_a_change_of_groups_is_seen_by_the_next_routing(open_incident, service_desk, network):
+    # Given incidents routed from the cached groups
+    open_incident()
+    _rule(network, keywords="router")
+    open_incident(title="Router down")
+
+    # When the desk hands the fallback role to another group and the rule's group changes strategy
+    service_desk.is_service_desk = False
+    service_desk.save()
+    night_desk = Group.objects.create(name="Night desk", is_service_desk=True)
+    network.strategy = AssignmentStrategy.MANUAL
+    network.save()
+
+    # Then the next incidents go to the groups as they are now
+    assert open_incident(title="Printer jams").assignment_group == night_desk
+    routed = open_incident(title="Router down")
+    assert routed.assignment_group == network
+    assert routed.assignment_group.strategy == AssignmentStrategy.MANUAL
+
+
+def test_round_robin_turns_do_not_leak_into_the_cached_group(open_incident, network, make_agent):
+    first, second = make_agent(network), make_agent(network)
+    network.strategy = AssignmentStrategy.ROUND_ROBIN
+    network.save()
+    _rule(network, kind="incident")
+
+    assignees = [open_incident().assignee for _ in range(3)]
+
+    # The turn is read from the row under lock each time, not from a copy kept by the process.
+    assert assignees == [first, second, first]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -19,6 +22,7 @@ from itsm.api.schemas import PersonOut, TicketOut, TransitionIn, TransitionOut
 from itsm.api.serializers import person_out, ticket_out, transitions_out
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.errors import ActionError, InvalidInput, NotFound, PermissionDenied
+from itsm.core.stamps import StampedCache, stamp_table
 from itsm.incidents.actions import (
     do_attach_to_major_incident,
     do_flag_major_incident,
@@ -36,6 +40,7 @@ from itsm.tickets.models import Ticket
 from itsm.tickets.querysets import user_can_see_ticket
 
 router = Router()
+M = TypeVar("M", bound=models.Model)
 
 
 class PreconditionRequired(ActionError):
@@ -173,16 +178,41 @@ def _answer(request: HttpRequest, number: str, *, status: int = 200) -> HttpResp
     return answer(incident_out(ticket), status=status, version=ticket.version)
 
 
+def _rows_by_id(model: type[M]) -> StampedCache[Mapping[int, M]]:
+    stamp_table(model)
+    return StampedCache(
+        lambda: MappingProxyType({row.pk: row for row in model._default_manager.all()})
+    )
+
+
+#: Categories and services by id, read again when their tables change (``itsm.core.stamps``):
+#: logging an incident names them by id and they change a few times a year.
+_CACHED: dict[type[models.Model], StampedCache[Mapping[int, Any]]] = {
+    Category: _rows_by_id(Category),
+    Service: _rows_by_id(Service),
+}
+
+
 def _by_id_or_name(model: Any, field: str, value: int | str | None, **extra: Any) -> Any:
     if value is None:
         return None
     clean_text(field, str(value))
     pk = _as_id(value)
-    query = Q(pk=pk) if pk is not None else Q(name__iexact=str(value).strip())
-    found = model.objects.filter(query, **extra).first()
+    cached = _CACHED.get(model)
+    if cached is not None and pk is not None:
+        row = cached.get().get(pk)
+        # A copy: the cached row is shared by every thread of the process.
+        found = copy.copy(row) if row is not None and _has(row, extra) else None
+    else:
+        query = Q(pk=pk) if pk is not None else Q(name__iexact=str(value).strip())
+        found = model.objects.filter(query, **extra).first()
     if found is None:
         raise InvalidInput(field, f"No {model._meta.verbose_name} {value!s}.")
     return found
+
+
+def _has(row: models.Model, values: dict[str, Any]) -> bool:
+    return all(getattr(row, name) == value for name, value in values.items())
 
 
 def _category(value: int | str | None) -> Category | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 
 from django.utils import timezone
 
@@ -85,6 +87,30 @@ stamp_table(AssignmentRule)
 _RULES = StampedCache(_read_rules)
 
 
+@dataclass(frozen=True)
+class _Groups:
+    by_id: Mapping[int, Group]
+    service_desk_id: int | None
+
+
+def _read_groups() -> _Groups:
+    groups = {group.pk: group for group in Group.objects.order_by("pk")}
+    desk = next((pk for pk, group in groups.items() if group.is_service_desk), None)
+    return _Groups(by_id=MappingProxyType(groups), service_desk_id=desk)
+
+
+stamp_table(Group)
+#: The groups a new ticket may go to, with the Service Desk fallback. Their round-robin turn
+#: (``last_assigned``) is read under lock when it is used, never from here.
+_GROUPS = StampedCache(_read_groups)
+
+
+def _group(groups: _Groups, pk: int | None) -> Group | None:
+    """A copy of the cached group: callers may change it (the round-robin turn)."""
+    group = groups.by_id.get(pk) if pk is not None else None
+    return copy.copy(group) if group is not None else None
+
+
 def matching_rule(ticket: Ticket) -> AssignmentRule | None:
     """The first active rule that holds for the ticket. The rule is shared by the process: read
     its group and agent through their ids, never through ``rule.group``."""
@@ -109,10 +135,11 @@ def route_new_ticket(ticket: Ticket, *, now: datetime | None = None) -> Routing:
     now = now or timezone.now()
     rule = matching_rule(ticket)
     if rule is None:
-        fallback = Group.objects.filter(is_service_desk=True).order_by("pk").first()
+        groups = _GROUPS.get()
+        fallback = _group(groups, groups.service_desk_id)
         agent = pick_agent(fallback, now=now) if fallback is not None else None
         return Routing(group=fallback, assignee=agent, rule_name="")
-    group = Group.objects.get(pk=rule.group_id)
+    group = _group(_GROUPS.get(), rule.group_id) or Group.objects.get(pk=rule.group_id)
     agent = User.objects.filter(pk=rule.agent_id).first() if rule.agent_id else None
     if agent is not None and (
         not agent.is_active or agent.is_away(now) or not group.members.filter(pk=agent.pk).exists()
