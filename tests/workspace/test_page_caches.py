@@ -528,3 +528,45 @@ def test_queue_row_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for n in range(5):
         rows_module.queue_rows([_row_values(title=f"T{n}")], {})
     assert len(rows_module._ROW_CACHE) == 3
+
+
+def test_ticket_header_and_details_follow_what_they_show(
+    client: Any,
+    agent: User,
+    manager: User,
+    requester: User,
+    service_desk: Group,
+    create_ticket: Callable[..., Ticket],
+) -> None:
+    ticket = create_ticket(requester=requester, description="First line")
+    client.force_login(agent)
+    url = f"/tickets/{ticket.number}/"
+    page = client.get(url).content.decode()
+    assert "Assign to me" in page
+    assert client.get(url).content.decode().count(requester.email) == page.count(requester.email)
+
+    # Given both sections are cached, when the requester is renamed (the ticket is unchanged),
+    # then the next page shows the new name in the header and the details.
+    requester.full_name = "Renamed <Requester>"
+    requester.phone = "+1 555"
+    requester.is_vip = True
+    requester.save()
+    page = client.get(url).content.decode()
+    header = page.split('id="ticket-header"')[1].split("</header>")[0]
+    details = page.split('id="ticket-details"')[1].split("</section>")[0]
+    assert "Renamed &lt;Requester&gt;" in header
+    assert 'class="badge vip"' in header
+    assert "Renamed &lt;Requester&gt;" in details
+    assert "+1 555" in details
+
+    # The "assign to me" button is the viewer's: gone once the viewer is the assignee,
+    # still offered to another member of the group.
+    do_assign_ticket(ticket, group=service_desk, assignee=agent, actor=agent)
+    page = client.get(url).content.decode()
+    assert "Assign to me" not in page
+    client.force_login(manager)
+    assert "Assign to me" in client.get(url).content.decode()
+
+    # Editing draws the form, not the cached facts.
+    client.force_login(agent)
+    assert 'class="details-form"' in client.get(f"{url}?edit=1").content.decode()

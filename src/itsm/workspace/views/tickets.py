@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_POST
 from itsm.accounts.models import Group, User
 from itsm.core.errors import ActionError, NotFound, StaleVersion
 from itsm.incidents.actions import do_transition_incident
-from itsm.sla.queries import ticket_sla_panel
+from itsm.sla.queries import Badge, ticket_sla_panel
 from itsm.tickets.actions import (
     describe_changes_since,
     do_add_watcher,
@@ -248,6 +249,50 @@ def page_stamp(ticket: Ticket, user: User) -> PageStamp:
     )
 
 
+def _person(user: User | None) -> tuple[str, str, str] | None:
+    return (str(user), user.phone, user.email) if user is not None else None
+
+
+def _header_key(ticket: Ticket, badges: list[Badge]) -> tuple[Any, ...]:
+    """What ``ticket_header.html`` shows (no conflict): the badges' text changes with time."""
+    return (
+        ticket.number,
+        ticket.title,
+        ticket.kind,
+        ticket.state,
+        ticket.priority,
+        ticket.channel,
+        ticket.opened_at,
+        str(timezone.get_current_timezone()),
+        _person(ticket.requester),
+        bool(ticket.requester and ticket.requester.is_vip),
+        ticket.is_active,
+        [(b.name, b.metric, b.level, b.text, b.due_at) for b in badges],
+    )
+
+
+def _details_key(ticket: Ticket, user: User, last_seen: int, is_member: bool) -> tuple[Any, ...]:
+    """What ``ticket_details.html`` shows when not editing: every value it prints."""
+    return (
+        ticket.number,
+        ticket.version,
+        last_seen,
+        ticket.is_active and ticket.assignee_id != user.pk and is_member,
+        _person(ticket.requester),
+        str(ticket.assignment_group or ""),
+        str(ticket.assignee or ""),
+        ticket.impact,
+        ticket.urgency,
+        ticket.priority,
+        ticket.category.path if ticket.category else "",
+        str(ticket.service or ""),
+        str(ticket.configuration_item or ""),
+        ticket.resolution_code,
+        ticket.resolution_notes,
+        ticket.description,
+    )
+
+
 def ticket_context(
     request: HttpRequest,
     ticket: Ticket,
@@ -308,9 +353,11 @@ def ticket_context(
         "details_form": details_form or (_details_form(ticket) if editing else None),
         "editing": editing or details_form is not None,
         "conflict": conflict,
-        "reply_form": reply_form or ReplyForm(initial={"version": ticket.version}),
-        "link_form": link_form or LinkForm(),
-        "watcher_form": watcher_form or WatcherForm(),
+        # Made only when their sections are drawn, not when the sections come from the cache.
+        "reply_form": reply_form
+        or SimpleLazyObject(lambda: ReplyForm(initial={"version": ticket.version})),
+        "link_form": link_form or SimpleLazyObject(LinkForm),
+        "watcher_form": watcher_form or SimpleLazyObject(WatcherForm),
         "children": children,
         # Read only when there is one, and only if the viewer may see it.
         "parent": parent,
@@ -321,6 +368,10 @@ def ticket_context(
         "is_member": stamp.is_member,
         # What each cached section shows (see itsm.workspace.fragments); None: drawn fresh.
         "section_keys": {
+            "header": None if conflict else _header_key(ticket, badges),
+            "details": None
+            if editing or details_form is not None
+            else _details_key(ticket, user, stamp.last or 0, stamp.is_member),
             "transitions": None
             if transition_form is not None
             else (
