@@ -570,3 +570,16 @@ def test_ticket_header_and_details_follow_what_they_show(
     # Editing draws the form, not the cached facts.
     client.force_login(agent)
     assert 'class="details-form"' in client.get(f"{url}?edit=1").content.decode()
+
+
+def test_save_view_choices_follow_the_users_groups(
+    client: Any, agent: User, service_desk: Group, other_team: Group
+) -> None:
+    client.force_login(agent)
+    page = client.get("/queues/").content.decode()
+    assert f'<option value="{service_desk.pk}">' in _select(page, "shared_with")
+    assert f'<option value="{other_team.pk}">' not in _select(page, "shared_with")
+    # Given the fields are cached, when the agent joins a group, then it is offered at once.
+    agent.assignment_groups.add(other_team)
+    page = client.get("/queues/").content.decode()
+    assert f'<option value="{other_team.pk}">' in _select(page, "shared_with")
