@@ -122,6 +122,12 @@ def _database(url: str) -> dict[str, Any]:
     else:
         config["CONN_MAX_AGE"] = env_int("ITSM_DB_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        if env_bool("ITSM_DB_PREPARED_STATEMENTS", True):
+            # Parameters bound by the server, and a statement run five times on a connection is
+            # prepared: the multi-join reads and writes stop paying PostgreSQL's planner on every
+            # request (a ticket read: ~5 ms of database CPU down to ~1 ms). Off for a pooler in
+            # transaction mode that cannot follow prepared statements (PgBouncer < 1.21).
+            config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
     return config
 
 
