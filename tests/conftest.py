@@ -26,6 +26,15 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache() -> None:
+    """Each test starts with an empty cache, as a freshly started process does: drawn sections
+    of an earlier test's (rolled back) tickets must not answer for this test's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def organization(db: None) -> Organization:
     return Organization.objects.create(name="Acme Finance")
