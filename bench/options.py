@@ -95,7 +95,9 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--duration", type=float, help="Seconds per load scenario (default 30)")
     parser.add_argument("--smoke", action="store_true", help="SQLite, 10,000 tickets, short runs")
     parser.add_argument("--port", type=int, default=8765, help="Loopback port of the server")
-    parser.add_argument("--workers", type=int, default=0, help="Web workers (default: 2 cores+1)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Web workers (default: 2 × cores + 1, as itsm serve)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="Output directory")
     parser.add_argument("--regenerate", action="store_true", help="Rebuild the data set")
     args = parser.parse_args(argv)
@@ -113,7 +115,7 @@ def parse(argv: list[str] | None = None) -> Options:
         only=_scenario_list(args.only),
         smoke=smoke,
         port=args.port,
-        workers=args.workers or min(4, (os.cpu_count() or 1) + 1),
+        workers=args.workers or min(12, 2 * (os.cpu_count() or 1) + 1),  # as `itsm serve`
         results_dir=args.results,
         regenerate=bool(args.regenerate),
     )

@@ -20,15 +20,20 @@ from django.core.management.base import BaseCommand
 from itsm.cli.demo import DEMO_LOGINS
 
 
+def default_web_workers() -> int:
+    """2 × cores + 1, at most 12. Requests are CPU-bound and one process runs one at a time
+    (its threads share the interpreter lock); a keep-alive connection stays with its process,
+    so with only cores + 1 processes two busy clients often queue on one while a core idles."""
+    return min(12, 2 * (os.cpu_count() or 1) + 1)
+
+
 class Command(BaseCommand):
     help = "Serve the application with gunicorn and run the background worker beside it."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument(
-            "--workers", type=int, default=max(2, min(4, (os.cpu_count() or 1) + 1))
-        )
+        parser.add_argument("--workers", type=int, default=default_web_workers())
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-worker", action="store_true", help="Run the web server only.")
 
