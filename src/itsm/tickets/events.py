@@ -44,7 +44,10 @@ def _entry(
     is_internal: bool = False,
     **values: Any,
 ) -> JournalEntry:
-    entry = _line(ticket, entry_type, actor=actor, at=at, is_internal=is_internal, **values)
+    return _saved(_line(ticket, entry_type, actor=actor, at=at, is_internal=is_internal, **values))
+
+
+def _saved(entry: JournalEntry) -> JournalEntry:
     entry.save(force_insert=True)
     return entry
 
@@ -127,16 +130,7 @@ def system_line(
 def field_changed_event(
     ticket: Ticket, field: str, old: str, new: str, *, actor: Any, at: datetime | None = None
 ) -> JournalEntry:
-    return _entry(
-        ticket,
-        JournalType.FIELD_CHANGE,
-        actor=actor,
-        at=at,
-        is_internal=field not in PUBLIC_FIELDS,
-        field=field,
-        old_value=old,
-        new_value=new,
-    )
+    return _saved(field_changed_line(ticket, field, old, new, actor=actor, at=at))
 
 
 def transition_event(
@@ -148,16 +142,7 @@ def transition_event(
     reason: str = "",
     at: datetime | None = None,
 ) -> JournalEntry:
-    return _entry(
-        ticket,
-        JournalType.TRANSITION,
-        actor=actor,
-        at=at,
-        field="state",
-        old_value=old_state,
-        new_value=new_state,
-        body=reason,
-    )
+    return _saved(transition_line(ticket, old_state, new_state, actor=actor, reason=reason, at=at))
 
 
 def comment_event(
@@ -182,15 +167,7 @@ def system_event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> JournalEntry:
-    return _entry(
-        ticket,
-        JournalType.SYSTEM,
-        actor=actor,
-        at=at,
-        is_internal=internal,
-        body=body,
-        data=data or {},
-    )
+    return _saved(system_line(ticket, body, actor=actor, internal=internal, data=data, at=at))
 
 
 def sla_event(
