@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,8 +12,7 @@ from django.db.models import F
 from itsm.accounts.models import User
 from itsm.notifications.actions import PeopleNotice, notify_people_in_bulk
 from itsm.sla.models import MetricChoice, SlaInstance
-from itsm.taxonomy.models import Category
-from itsm.tickets.choices import JournalType
+from itsm.tickets.events import sla_line
 from itsm.tickets.models import JournalEntry, Ticket
 
 #: The ``event`` of the outbox rows SLA thresholds write.
@@ -97,43 +95,13 @@ def _active_members(tickets: Iterable[Ticket]) -> dict[int, list[Any]]:
     return members
 
 
-def _remember_category_restrictions(tickets: Sequence[Ticket]) -> None:
-    """Answer the category-restriction part of ``user_can_see_ticket`` for a whole batch in one
-    or two queries instead of one per ticket.
-
-    It fills the per-ticket memo that ``tickets.querysets._restrictions_above`` keeps (the same
-    value it would compute); should that memo change shape, visibility is still decided there,
-    only slower.
-    """
-    restriction = Category.restricted_to_groups.through
-    allowed: dict[int, set[int]] = defaultdict(set)
-    for category_id, group_id in restriction.objects.values_list("category_id", "group_id"):
-        allowed[category_id].add(group_id)
-    parents: dict[int, int | None] = (
-        dict(Category.objects.values_list("pk", "parent_id")) if allowed else {}
-    )
-    for ticket in tickets:
-        found: list[set[int]] = []
-        node = ticket.category_id
-        while node is not None and allowed:
-            if node in allowed:
-                found.append(allowed[node])
-            node = parents.get(node)
-        ticket._category_restrictions = (ticket.category_id, found)  # type: ignore[attr-defined]
-
-
 def _sla_entry(announcement: Announcement, text: str, *, now: datetime) -> JournalEntry:
-    """The internal SLA line, as ``tickets.events.sla_event`` writes it (unsaved: the batch is
-    inserted at once)."""
+    """The internal SLA line (unsaved: the batch is inserted at once)."""
     instance = announcement.instance
-    return JournalEntry(
-        ticket=announcement.ticket,
-        entry_type=JournalType.SLA,
-        actor=None,
-        created_at=now,
-        is_internal=True,
-        version=announcement.ticket.journal_version(),
-        body=text,
+    return sla_line(
+        announcement.ticket,
+        text,
+        at=now,
         data={
             "event": f"sla_{announcement.kind}",
             "instance": instance.pk,
@@ -165,7 +133,6 @@ def announce_thresholds(
     )
     tickets = list({a.ticket.pk: a.ticket for a in announcements}.values())
     members = _active_members(tickets)
-    _remember_category_restrictions(tickets)
     notify_people_in_bulk(
         (
             PeopleNotice(

@@ -170,9 +170,8 @@ def system_event(
     return _saved(system_line(ticket, body, actor=actor, internal=internal, data=data, at=at))
 
 
-def sla_event(
+def sla_line(
     ticket: Ticket, body: str, *, data: dict[str, Any], at: datetime | None = None
 ) -> JournalEntry:
-    return _entry(
-        ticket, JournalType.SLA, actor=None, at=at, is_internal=True, body=body, data=data
-    )
+    """An internal SLA line (threshold warnings and breaches), not saved yet (see ``write_lines``)."""
+    return _line(ticket, JournalType.SLA, actor=None, at=at, is_internal=True, body=body, data=data)
