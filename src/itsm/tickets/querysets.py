@@ -38,29 +38,18 @@ def hidden_category_ids(user: User) -> frozenset[int]:
 
 
 def _compute_hidden_category_ids(user: User) -> frozenset[int]:
-    from itsm.taxonomy.models import Category
+    """Categories restricted to groups the user is not in, and every category below them, from
+    the category tree the process keeps (``itsm.taxonomy.reference``)."""
+    from itsm.taxonomy.reference import category_tree
 
-    restriction = Category.restricted_to_groups.through
-    allowed_groups: dict[int, set[int]] = {}
-    for category_id, group_id in restriction.objects.values_list("category_id", "group_id"):
-        allowed_groups.setdefault(category_id, set()).add(group_id)
-    if not allowed_groups:
+    tree = category_tree()
+    if not tree.restricted_to:
         return frozenset()
     member_of = set(user.assignment_groups.values_list("pk", flat=True))
-    roots = {pk for pk, groups in allowed_groups.items() if not groups & member_of}
+    roots = {pk for pk, groups in tree.restricted_to.items() if not groups & member_of}
     if not roots:
         return frozenset()
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    hidden: set[int] = set()
-    frontier = list(roots)
-    while frontier:
-        pk = frontier.pop()
-        if pk not in hidden:
-            hidden.add(pk)
-            frontier.extend(children.get(pk, ()))
-    return frozenset(hidden)
+    return frozenset(pk for pk in tree.parents if tree.path_ids(pk) & roots)
 
 
 def sees_internal(user: Any) -> bool:
