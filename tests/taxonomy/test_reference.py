@@ -133,3 +133,31 @@ def test_within_a_request_its_own_change_is_seen():
         request_finished.send(sender=None)
         for signal in (request_started, request_finished):
             signal.connect(close_old_connections)
+
+
+def _stamp_queries(captured: CaptureQueriesContext) -> int:
+    return sum("MAX(updated_at)" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_worker_batch_reads_the_stamp_once_and_still_sees_its_own_change():
+    from itsm.core.stamps import stamp_scope
+    from itsm.taxonomy.reference import category_tree
+
+    category_tree()  # warm: the cache is built
+    with CaptureQueriesContext(connection) as outside:
+        category_tree()
+        category_tree()
+    assert _stamp_queries(outside) == 2  # outside requests and scopes: a stamp per lookup
+
+    with CaptureQueriesContext(connection) as inside, stamp_scope():
+        category_tree()
+        category_tree()
+        added = Category.objects.create(name="Peripherals")  # this batch's own change
+        tree = category_tree()
+        category_tree()
+    assert _stamp_queries(inside) == 2  # once, and once more after the change
+    assert tree.paths[added.pk] == "Peripherals"
+
+    with CaptureQueriesContext(connection) as after:
+        category_tree()
+    assert _stamp_queries(after) == 1  # the scope is over: checked again

@@ -9,13 +9,15 @@ stamp: a change of any reference table rebuilds them all, which is rare and chea
 Within a request the stamp is read once (the request sees one version of the reference data); a
 save, deletion or many-to-many change of a registered model in this process forgets it, so the
 request that changes reference data sees its own change. Outside requests (the worker, the CLI)
-every ``get()`` reads the stamp again.
+every ``get()`` reads the stamp again, unless the caller opens a ``stamp_scope()`` (a worker's
+batch): within it the stamp is read once, as in a request.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from django.core.signals import request_finished, request_started
@@ -69,6 +71,20 @@ def reference_stamp() -> tuple[object, ...]:
 
 def forget_stamp() -> None:
     _local.stamp = None
+
+
+@contextmanager
+def stamp_scope() -> Iterator[None]:
+    """Read the stamp at most once inside the block, as a request does: a worker's batch sees one
+    version of the reference data instead of a stamp query per cache lookup. Nests."""
+    outer = getattr(_local, "in_request", False)
+    _local.in_request = True
+    try:
+        yield
+    finally:
+        _local.in_request = outer
+        if not outer:
+            _local.stamp = None
 
 
 class StampedCache(Generic[T]):

@@ -6,17 +6,17 @@ that commits always has its messages waiting in the outbox.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from itsm.core.bulk import insert_values
 from itsm.core.errors import PermissionDenied
 from itsm.notifications.choices import OutboxStatus, TicketEvent
 from itsm.notifications.compose import compose_many, recipients_for, unique_people
@@ -288,54 +288,16 @@ _ROW_FIELDS = (
     "body",
     "headers",
 )
-_ROWS_PER_STATEMENT = 500
 
 
 def _insert_outbox_values(rows: Sequence[Sequence[Any]], *, now: datetime) -> None:
-    """Insert outbox rows given as the values of ``_ROW_FIELDS``, queued for delivery at ``now``.
-
-    On PostgreSQL the rows travel as one JSON document (``json_array_elements``): one parameter,
-    serialised by the json module in C, where ``%s`` per value would have the driver parse and
-    quote tens of thousands of placeholders in Python. Elsewhere, ``INSERT … VALUES`` in chunks.
-    """
-    if not rows:
-        return
-    meta = OutboxMessage._meta
-    by_name = {f.name: f for f in meta.concrete_fields}
-    given = [by_name[name] for name in _ROW_FIELDS]
-    # Every other column: the value of a fresh row (status pending, no attempt yet …).
+    """Insert outbox rows given as the values of ``_ROW_FIELDS``, queued for delivery at ``now``,
+    in one statement (``itsm.core.bulk``): no model per row, every other column the value a
+    fresh row has (status pending, no attempt yet …)."""
     fresh = OutboxMessage(next_attempt_at=now, created_at=now)
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
-    constants = [f.get_db_prep_save(getattr(fresh, f.attname), connection) for f in rest]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = ", ".join(quote(f.column) for f in [*given, *rest])
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            kinds = [(f.db_type(connection) or "text").split("(")[0] for f in [*given, *rest]]
-            values = ", ".join(
-                f"(r ->> {n})::{kind}" if kind not in ("json", "jsonb") else f"(r -> {n})::{kind}"
-                for n, kind in enumerate(kinds[: len(given)])
-            )
-            casts = ", ".join(f"%s::{kind}" for kind in kinds[len(given) :])
-            # Only quoted names and column types are formatted in; every value is bound.
-            sql = (
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608
-                f"SELECT {values}, {casts} FROM json_array_elements(%s::json) AS r"
-            )
-            cursor.execute(sql, [*constants, json.dumps(rows)])
-            return
-        placeholders = "(" + ", ".join(["%s"] * (len(given) + len(rest))) + ")"
-        headers = by_name["headers"]
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _ROWS_PER_STATEMENT]
-            params: list[Any] = []
-            for row in chunk:
-                params += row[:-1]
-                params.append(headers.get_db_prep_save(row[-1], connection))
-                params += constants
-            sql = (
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608
-                f"VALUES {', '.join([placeholders] * len(chunk))}"
-            )
-            cursor.execute(sql, params)
+    rest = {
+        f.name: getattr(fresh, f.attname)
+        for f in OutboxMessage._meta.concrete_fields
+        if not f.primary_key and f.name not in _ROW_FIELDS
+    }
+    insert_values(OutboxMessage, _ROW_FIELDS, rows, fixed=rest)

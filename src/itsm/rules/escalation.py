@@ -30,6 +30,7 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from itsm.accounts.models import Group, User
+from itsm.core.stamps import stamp_scope
 from itsm.notifications.actions import PeopleNotice, notify_people_in_bulk, notify_ticket_event
 from itsm.notifications.choices import TicketEvent
 from itsm.rules.assignment import apply_assignment, pick_agent
@@ -166,8 +167,9 @@ def _sweep_batch(
 ) -> int:
     """One transaction for a batch of due tickets; the ones another worker (or a person's change)
     holds are skipped and looked at again next pass. Should the batch fail, its tickets are
-    retried one by one, so one bad ticket does not hold back the others."""
-    with transaction.atomic():
+    retried one by one, so one bad ticket does not hold back the others. The batch sees one
+    version of the reference data (one stamp query, not one per ticket)."""
+    with transaction.atomic(), stamp_scope():
         # SKIP LOCKED: a ticket being changed right now is not waited for.
         locked = {
             ticket.pk: ticket

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import F
 
 from itsm.accounts.models import User
+from itsm.core.bulk import insert_objects
 from itsm.notifications.actions import PeopleNotice, notify_people_in_bulk
 from itsm.sla.models import MetricChoice, SlaInstance
 from itsm.tickets.events import sla_line
@@ -128,9 +129,8 @@ def announce_thresholds(
     if not announcements:
         return []
     texts = [threshold_text(a.instance, a.kind, a.percent) for a in announcements]
-    entries = JournalEntry.objects.bulk_create(
-        [_sla_entry(a, text, now=now) for a, text in zip(announcements, texts, strict=True)]
-    )
+    entries = [_sla_entry(a, text, now=now) for a, text in zip(announcements, texts, strict=True)]
+    insert_objects(entries)
     tickets = list({a.ticket.pk: a.ticket for a in announcements}.values())
     members = _active_members(tickets)
     notify_people_in_bulk(

@@ -27,6 +27,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Field
 
+from itsm.core.bulk import update_objects
+from itsm.core.stamps import stamp_scope
 from itsm.sla.escalation_triggers import SlaEscalations
 from itsm.sla.live import Fact, evaluate_instance, load_facts, next_threshold, store_result
 from itsm.sla.models import OPEN_INSTANCE_Q, SlaInstance
@@ -87,8 +89,9 @@ def _due_rows(
 
 
 def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
-    """One transaction for a batch of tickets; the ones another worker holds are skipped."""
-    with transaction.atomic():
+    """One transaction for a batch of tickets; the ones another worker holds are skipped. The
+    batch sees one version of the reference data (one stamp query, not one per firing)."""
+    with transaction.atomic(), stamp_scope():
         tickets = list(
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("assignee", "assignment_group__manager", "requester")
@@ -202,25 +205,7 @@ def _store_figures(instances: Sequence[SlaInstance], changed: dict[int, list[str
     # The union of the changed fields: a field one instance did not change is written with the
     # value read in this transaction, under the ticket locks, so it stays what it was.
     fields = sorted({name for i in instances for name in changed[i.pk]})
-    _update_rows(instances, [*fields, "version", "computed_at"])
-
-
-def _update_rows(instances: Sequence[SlaInstance], names: Sequence[str]) -> None:
-    """One ``UPDATE … WHERE id = %s`` sent for all rows at once (``executemany``: one pipelined
-    round trip on PostgreSQL). Django's ``bulk_update`` builds a CASE per field and row, which
-    costs more CPU than the statement saves."""
-    if not instances:
-        return
-    fields = [_field(name) for name in names]
-    assignments = ", ".join(f"{_column(f.name)} = %s" for f in fields)
-    table = connection.ops.quote_name(SlaInstance._meta.db_table)
-    sql = f"UPDATE {table} SET {assignments} WHERE {_column('id')} = %s"  # noqa: S608
-    rows = [
-        [f.get_db_prep_save(getattr(i, f.attname), connection) for f in fields] + [i.pk]
-        for i in instances
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    update_objects(instances, [*fields, "version", "computed_at"])
 
 
 def _compare_and_set(
