@@ -320,6 +320,22 @@ def _active_policy() -> _Policy:
     return _POLICY.get()
 
 
+def attach_definitions(instances: Iterable[SlaInstance]) -> None:
+    """Give each instance its definition (with its calendar) from the process's cache of active
+    definitions, instead of a join that builds both per row; definitions no longer active are
+    read, once each. The definitions are shared: callers must not change them."""
+    instances = list(instances)
+    known = dict(_active_policy().definitions)
+    missing = {i.definition_id for i in instances} - known.keys()
+    if missing:
+        known.update(
+            (d.pk, d)
+            for d in SlaDefinition.objects.select_related("calendar").filter(pk__in=missing)
+        )
+    for instance in instances:
+        instance.definition = known[instance.definition_id]
+
+
 def active_selectors() -> list[Selector]:
     """The active definitions' selectors, rebuilt when a definition or category changes."""
     return _active_policy().selectors

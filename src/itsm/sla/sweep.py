@@ -30,7 +30,14 @@ from django.db.models import Field
 from itsm.core.bulk import update_objects
 from itsm.core.stamps import stamp_scope
 from itsm.sla.escalation_triggers import SlaEscalations
-from itsm.sla.live import Fact, evaluate_instance, load_facts, next_threshold, store_result
+from itsm.sla.live import (
+    Fact,
+    attach_definitions,
+    evaluate_instance,
+    load_facts,
+    next_threshold,
+    store_result,
+)
 from itsm.sla.models import OPEN_INSTANCE_Q, SlaInstance
 from itsm.sla.notices import Announcement, announce_thresholds
 from itsm.tickets.models import Ticket
@@ -94,7 +101,7 @@ def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
     with transaction.atomic(), stamp_scope():
         tickets = list(
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("assignee", "assignment_group__manager", "requester")
+            .prefetch_related("assignee", "assignment_group__manager", "requester")
             .filter(pk__in=ticket_ids)
             .order_by("pk")
         )
@@ -127,10 +134,11 @@ def _fire_batch(tickets: Sequence[Ticket], escalations: SlaEscalations, now: dat
     """
     by_pk = {ticket.pk: ticket for ticket in tickets}
     instances = list(
-        SlaInstance.objects.filter(OPEN_INSTANCE_Q, ticket_id__in=by_pk, next_event_at__lte=now)
-        .select_related("definition__calendar")
-        .order_by("ticket_id", "pk")
+        SlaInstance.objects.filter(
+            OPEN_INSTANCE_Q, ticket_id__in=by_pk, next_event_at__lte=now
+        ).order_by("ticket_id", "pk")
     )
+    attach_definitions(instances)
     facts = load_facts(by_pk)
     refreshed: list[SlaInstance] = []
     passed: dict[int, list[Threshold]] = {}
