@@ -179,6 +179,19 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = TESTING or DEBUG
 
+# The cache holds what each web process draws once and serves again: page sections keyed on
+# what they show (itsm.workspace.fragments), timelines, option lists, SLA facts. Every key
+# changes with its content, so a per-process cache never serves stale markup; it only has to be
+# large enough. Django's default keeps 300 entries and then drops a third of them: a few dozen
+# tickets' pages (six sections each, headers redrawn as SLA clocks tick) evicted the timelines,
+# the costliest section to draw. Entries average about 6 KB: 2,000 take about 12 MB a process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("ITSM_CACHE_MAX_ENTRIES", 2000)},
+    }
+}
+
 # Security headers. Cookies are marked secure once the site is served over TLS.
 _behind_tls = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = _behind_tls
@@ -256,6 +269,9 @@ ITSM_ATTACHMENT_MAX_BYTES = env_int("ITSM_ATTACHMENT_MAX_BYTES", 10 * 1024 * 102
 ITSM_REOPEN_WINDOW_DAYS = env_int("ITSM_REOPEN_WINDOW_DAYS", 7)
 ITSM_AUTO_CLOSE_DAYS = env_int("ITSM_AUTO_CLOSE_DAYS", 5)
 ITSM_SLA_SWEEP_SECONDS = env_int("ITSM_SLA_SWEEP_SECONDS", 30)
+#: Database connections a sweep's batches run on at once (PostgreSQL; SQLite uses one). Tests
+#: run on one: their data lives in a transaction other connections cannot see.
+ITSM_SWEEP_CONNECTIONS = env_int("ITSM_SWEEP_CONNECTIONS", 1 if TESTING else 2)
 #: The business calendar (by name) for business time-to-resolve of tickets without a resolution SLA.
 ITSM_REPORT_CALENDAR = env_str("ITSM_REPORT_CALENDAR") or ""
 ITSM_OUTBOX_MAX_ATTEMPTS = env_int("ITSM_OUTBOX_MAX_ATTEMPTS", 8)
