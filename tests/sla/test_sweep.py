@@ -253,3 +253,33 @@ def test_sweep_queries_do_not_grow_with_due_tickets(
         assert sweep_sla_thresholds(now=at("2025-03-03 12:30")) == 6
     assert len(six.captured_queries) == len(two.captured_queries)
     assert OutboxMessage.objects.filter(event="sla_warning").count() == 2 * 8
+
+
+def test_compare_and_set_wins_only_empty_marks_of_the_current_cycle(incident: Ticket) -> None:
+    from itsm.sla.sweep import Threshold, _compare_and_set
+
+    instance = attached(incident, "response")
+    earlier = at("2025-03-03 11:00")
+    SlaInstance.objects.filter(pk=instance.pk).update(warn_fired_at=earlier)
+    now = at("2025-03-03 14:30")
+    passed = {
+        instance.pk: [
+            Threshold("warning", "warn_fired_at", 50, now),
+            Threshold("warning", "risk_fired_at", 75, now),
+            Threshold("breach", "breach_fired_at", None, now),
+        ]
+    }
+
+    stale = SlaInstance(pk=instance.pk, cycle=instance.cycle + 1)  # a cycle that has ended
+    assert _compare_and_set([stale], passed, now) == set()
+    assert _compare_and_set([instance], passed, now) == {
+        (instance.pk, "risk_fired_at"),
+        (instance.pk, "breach_fired_at"),
+    }
+    assert _compare_and_set([instance], passed, now) == set()  # already set: nobody wins again
+    stored = SlaInstance.objects.get(pk=instance.pk)
+    assert (stored.warn_fired_at, stored.risk_fired_at, stored.breach_fired_at) == (
+        earlier,
+        now,
+        now,
+    )

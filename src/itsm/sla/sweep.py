@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -226,9 +227,16 @@ def _store_figures(instances: Sequence[SlaInstance], changed: dict[int, list[str
 def _compare_and_set(
     instances: Sequence[SlaInstance], passed: dict[int, list[Threshold]], now: datetime
 ) -> set[tuple[int, str]]:
-    """Set each passed mark that is still empty, one statement per mark column; return the
-    (instance, mark) pairs this worker set. The cycle is part of the condition: a mark of an
-    earlier cycle does not count."""
+    """Set each passed mark that is still empty; return the (instance, mark) pairs this worker
+    set. The cycle is part of the condition: a mark of an earlier cycle does not count. One
+    statement for every mark on PostgreSQL, one per mark column elsewhere."""
+    if connection.vendor == "postgresql":
+        claims = [
+            (i.pk, i.cycle, [any(t.mark == mark for t in passed[i.pk]) for mark in MARKS])
+            for i in instances
+            if passed[i.pk]
+        ]
+        return _set_marks_where_null(claims, now) if claims else set()
     won: set[tuple[int, str]] = set()
     for mark in MARKS:
         claims = [(i.pk, i.cycle) for i in instances if any(t.mark == mark for t in passed[i.pk])]
@@ -254,6 +262,40 @@ def _set_mark_where_null(mark: str, claims: Sequence[tuple[int, int]], now: date
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _set_marks_where_null(
+    claims: Sequence[tuple[int, int, list[bool]]], now: datetime
+) -> set[tuple[int, str]]:
+    """``_set_mark_where_null`` for every mark column in one PostgreSQL statement. The claims
+    (instance, cycle, which marks) travel as one JSON parameter; the rows are locked and their
+    empty marks read first, so ``RETURNING`` tells which marks this worker's update set."""
+    table = connection.ops.quote_name(SlaInstance._meta.db_table)
+    pk, cycle = _column("id"), _column("cycle")
+    columns = [_column(mark) for mark in MARKS]
+    wanted = ", ".join(f"(r ->> {n + 2})::boolean AS m{n}" for n in range(len(MARKS)))
+    empty = ", ".join(f"c.m{n} AND t.{col} IS NULL AS m{n}" for n, col in enumerate(columns))
+    sets = ", ".join(
+        f"{col} = CASE WHEN w.m{n} THEN %s ELSE t.{col} END" for n, col in enumerate(columns)
+    )
+    flags = " OR ".join(f"w.m{n}" for n in range(len(MARKS)))
+    # Only quoted column names are formatted in; every value is a bound parameter.
+    sql = (
+        f"WITH c AS (SELECT (r ->> 0)::bigint AS id, (r ->> 1)::integer AS cycle, {wanted} "  # noqa: S608
+        f"FROM json_array_elements(%s::json) AS r), "
+        f"w AS (SELECT t.{pk} AS id, {empty} FROM {table} AS t "
+        f"JOIN c ON t.{pk} = c.id AND t.{cycle} = c.cycle FOR UPDATE OF t) "
+        f"UPDATE {table} AS t SET {sets} FROM w WHERE t.{pk} = w.id AND ({flags}) "
+        f"RETURNING t.{pk}, {', '.join(f'w.m{n}' for n in range(len(MARKS)))}"
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    document = json.dumps([[pk_, cycle_, *marks] for pk_, cycle_, marks in claims])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document, *([at] * len(MARKS))])
+        rows = cursor.fetchall()
+    return {
+        (row[0], mark) for row in rows for mark, set_ in zip(MARKS, row[1:], strict=True) if set_
+    }
 
 
 def _field(name: str) -> Field[Any, Any]:
