@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Q
@@ -22,7 +21,7 @@ from itsm.api.schemas import PersonOut, TicketOut, TransitionIn, TransitionOut
 from itsm.api.serializers import person_out, ticket_out, transitions_out
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.errors import ActionError, InvalidInput, NotFound, PermissionDenied
-from itsm.core.stamps import StampedCache, stamp_table
+from itsm.core.stamps import StampedCache, rows_by_id
 from itsm.incidents.actions import (
     do_attach_to_major_incident,
     do_flag_major_incident,
@@ -40,7 +39,6 @@ from itsm.tickets.models import Ticket
 from itsm.tickets.querysets import user_can_see_ticket
 
 router = Router()
-M = TypeVar("M", bound=models.Model)
 
 
 class PreconditionRequired(ActionError):
@@ -178,18 +176,11 @@ def _answer(request: HttpRequest, number: str, *, status: int = 200) -> HttpResp
     return answer(incident_out(ticket), status=status, version=ticket.version)
 
 
-def _rows_by_id(model: type[M]) -> StampedCache[Mapping[int, M]]:
-    stamp_table(model)
-    return StampedCache(
-        lambda: MappingProxyType({row.pk: row for row in model._default_manager.all()})
-    )
-
-
 #: Categories and services by id, read again when their tables change (``itsm.core.stamps``):
 #: logging an incident names them by id and they change a few times a year.
 _CACHED: dict[type[models.Model], StampedCache[Mapping[int, Any]]] = {
-    Category: _rows_by_id(Category),
-    Service: _rows_by_id(Service),
+    Category: rows_by_id(Category),
+    Service: rows_by_id(Service),
 }
 
 

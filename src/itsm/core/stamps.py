@@ -16,8 +16,9 @@ batch): within it the stamp is read once, as in a request.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from django.core.signals import request_finished, request_started
@@ -25,6 +26,7 @@ from django.db import connection, models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 #: table -> the SQL expressions that stamp it, in registration order.
 _TABLES: dict[str, list[str]] = {}
@@ -69,6 +71,11 @@ def reference_stamp() -> tuple[object, ...]:
     return stamp
 
 
+def stamp_in_hand() -> bool:
+    """Whether this request (or scope) has read the stamp: its stamped caches cost no query."""
+    return getattr(_local, "stamp", None) is not None
+
+
 def forget_stamp() -> None:
     _local.stamp = None
 
@@ -103,6 +110,22 @@ class StampedCache(Generic[T]):
             # One assignment: another thread reads the old entry or the new one, never a mix.
             self._entry = entry
         return entry[1]
+
+
+_ROWS: dict[type[models.Model], StampedCache[Mapping[int, Any]]] = {}
+
+
+def rows_by_id(model: type[M]) -> StampedCache[Mapping[int, M]]:
+    """Every row of a small reference table by id, read again when the table changes (one cache
+    per model for the process). The rows are shared by every thread: hand out copies."""
+    cached = _ROWS.get(model)
+    if cached is None:
+        stamp_table(model)
+        cached = StampedCache(
+            lambda: MappingProxyType({row.pk: row for row in model._default_manager.all()})
+        )
+        _ROWS[model] = cached
+    return cached
 
 
 def _request_started(**kwargs: Any) -> None:
