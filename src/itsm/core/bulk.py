@@ -4,7 +4,7 @@ Django's ``bulk_create`` and ``bulk_update`` send PostgreSQL each column as an a
 (``UNNEST``) or a ``CASE`` per field and row; psycopg quotes every value in Python to build them,
 which costs more CPU than the rows' own work. Here, on PostgreSQL, the rows travel as one JSON
 document (serialised by the json module in C) that the statement unpacks with
-``json_array_elements``: one parameter, whatever the number of rows. Elsewhere (SQLite) the same
+``jsonb_array_elements``: one parameter, whatever the number of rows. Elsewhere (SQLite) the same
 writes use plain ``INSERT … VALUES`` chunks, ``bulk_create`` and ``executemany``.
 """
 
@@ -116,7 +116,7 @@ def insert_values(
             # ordinality keeps the rows (and so RETURNING) in the order given.
             sql = (
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608
-                f"SELECT {selected} FROM json_array_elements(%s::json) WITH ORDINALITY AS e(r, n) "
+                f"SELECT {selected} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(r, n) "
                 f"ORDER BY n" + (f" RETURNING {pk}" if returning else "")
             )
             cursor.execute(sql, [*constants, document])
@@ -197,7 +197,7 @@ def update_objects(objects: Sequence[models.Model], names: Sequence[str]) -> Non
             )
             sql = (
                 f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
-                f"FROM (SELECT {aliases} FROM json_array_elements(%s::json) AS r) AS v "
+                f"FROM (SELECT {aliases} FROM jsonb_array_elements(%s::jsonb) AS r) AS v "
                 f"WHERE t.{pk} = v.{pk}"
             )
             cursor.execute(sql, [document])

@@ -141,11 +141,15 @@ def _fire_batch(tickets: Sequence[Ticket], escalations: SlaEscalations, now: dat
     run last, per ticket, as a reassignment or a priority raise recomputes that ticket's SLAs.
     """
     by_pk = {ticket.pk: ticket for ticket in tickets}
-    instances = list(
-        SlaInstance.objects.filter(
-            OPEN_INSTANCE_Q, ticket_id__in=by_pk, next_event_at__lte=now
-        ).order_by("ticket_id", "pk")
-    )
+    # The open instances of these tickets (through the ticket index), the due ones kept here:
+    # asked for in SQL, "due" led PostgreSQL to walk every due instance of the pass per batch.
+    instances = [
+        instance
+        for instance in SlaInstance.objects.filter(OPEN_INSTANCE_Q, ticket_id__in=by_pk).order_by(
+            "ticket_id", "pk"
+        )
+        if instance.next_event_at is not None and instance.next_event_at <= now
+    ]
     attach_definitions(instances)
     facts = load_facts(by_pk)
     refreshed: list[SlaInstance] = []
@@ -282,7 +286,7 @@ def _set_marks_where_null(
     # Only quoted column names are formatted in; every value is a bound parameter.
     sql = (
         f"WITH c AS (SELECT (r ->> 0)::bigint AS id, (r ->> 1)::integer AS cycle, {wanted} "  # noqa: S608
-        f"FROM json_array_elements(%s::json) AS r), "
+        f"FROM jsonb_array_elements(%s::jsonb) AS r), "
         f"w AS (SELECT t.{pk} AS id, {empty} FROM {table} AS t "
         f"JOIN c ON t.{pk} = c.id AND t.{cycle} = c.cycle FOR UPDATE OF t) "
         f"UPDATE {table} AS t SET {sets} FROM w WHERE t.{pk} = w.id AND ({flags}) "
