@@ -153,9 +153,11 @@ def insert_objects(objects: Sequence[models.Model]) -> None:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     for field in fields:
-        # auto_now(_add) and the like, as Model.save() and bulk_create() fill them in.
-        for obj in objects:
-            field.pre_save(obj, add=True)
+        # auto_now(_add), files and the like, as Model.save() and bulk_create() fill them in;
+        # the base pre_save only reads the value.
+        if type(field).pre_save is not models.Field.pre_save:
+            for obj in objects:
+                field.pre_save(obj, add=True)
     keys = insert_values(
         model,
         [f.name for f in fields],

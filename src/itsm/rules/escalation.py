@@ -44,6 +44,7 @@ from itsm.tickets.actions import lock_ticket, save_ticket
 from itsm.tickets.choices import INACTIVE_STATES, PAUSE_STATES, TicketState
 from itsm.tickets.events import field_changed_line, system_line, write_lines
 from itsm.tickets.models import JournalEntry, Ticket
+from itsm.tickets.people import attach_people
 
 logger = logging.getLogger(__name__)
 
@@ -174,15 +175,10 @@ def _sweep_batch(
         locked = {
             ticket.pk: ticket
             for ticket in Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "assignee",
-                "assignment_group__manager",
-                "assignment_group__escalation_parent",
-                "requester",
-            )
             .filter(pk__in=ticket_ids)
             .order_by("pk")
         }
+        attach_people(list(locked.values()))
         # Fired in the order of the sweep (oldest first), as an assignment strategy counts it.
         tickets = [locked[pk] for pk in ticket_ids if pk in locked and locked[pk].is_active]
         if not tickets:

@@ -44,6 +44,7 @@ from itsm.sla.live import (
 from itsm.sla.models import OPEN_INSTANCE_Q, SlaInstance
 from itsm.sla.notices import Announcement, announce_thresholds
 from itsm.tickets.models import Ticket
+from itsm.tickets.people import attach_people
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +110,10 @@ def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
     with transaction.atomic(), stamp_scope():
         tickets = list(
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .prefetch_related("assignee", "assignment_group__manager", "requester")
             .filter(pk__in=ticket_ids)
             .order_by("pk")
         )
+        attach_people(tickets)
         if not tickets:
             return 0
         escalations = SlaEscalations.load()
