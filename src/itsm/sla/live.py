@@ -36,6 +36,9 @@ from itsm.sla.engine import (
     StateChanged,
     evaluate,
 )
+from itsm.sla.engine import (
+    SlaDefinition as EngineDefinition,
+)
 from itsm.sla.models import (
     BusinessCalendar,
     ClockStateChoice,
@@ -182,7 +185,26 @@ def evaluate_instance(
     events = engine_events(ticket, [f for f in facts if f.at <= until], start)
     until = max([until, *(e.at for e in events)])
     calendar = definition.calendar.to_engine(year=until.year)
-    return evaluate(calendar, definition.to_engine(), events, until)
+    return evaluate(calendar, _engine_definition(definition), events, until)
+
+
+#: The engine's form of each saved definition, per edit (``updated_at`` moves with every save).
+_ENGINE_DEFINITIONS: dict[tuple[int, datetime], EngineDefinition] = {}
+_ENGINE_DEFINITIONS_SIZE = 256
+
+
+def _engine_definition(definition: SlaDefinition) -> EngineDefinition:
+    """``definition.to_engine()``, built once per saved version of the definition: a sweep
+    evaluates thousands of instances of a handful of definitions."""
+    if definition.pk is None:
+        return definition.to_engine()
+    key = (definition.pk, definition.updated_at)
+    found = _ENGINE_DEFINITIONS.get(key)
+    if found is None:
+        if len(_ENGINE_DEFINITIONS) >= _ENGINE_DEFINITIONS_SIZE:
+            _ENGINE_DEFINITIONS.clear()
+        found = _ENGINE_DEFINITIONS[key] = definition.to_engine()
+    return found
 
 
 def _stop_instant(result: SlaResult) -> datetime | None:
