@@ -137,19 +137,20 @@ def _labels(field: str, language: str | None) -> dict[str, str]:
     return {str(value): str(label) for value, label in choices}
 
 
-def _display(ticket: Ticket, field: str) -> str:
+def _display(ticket: Ticket, field: str, language: str | None) -> str:
     """``ticket.get_<field>_display()`` without rebuilding and translating every choice per call
-    (a mail per audience per event asks it several times)."""
+    (a mail per audience per event asks it several times). ``language``: ``get_language()``,
+    asked once per mail by the caller (each asking costs more than the lookup)."""
     value = getattr(ticket, field)
-    return _labels(field, get_language()).get(str(value), str(value))
+    return _labels(field, language).get(str(value), str(value))
 
 
-def _summary(ticket: Ticket, recipient: Any) -> list[str]:
+def _summary(ticket: Ticket, recipient: Any, language: str | None) -> list[str]:
     lines = [
         f"Incident: {ticket.number}" if ticket.kind == "incident" else f"Ticket: {ticket.number}",
         f"Title: {ticket.title}",
-        f"State: {_display(ticket, 'state')}",
-        f"Priority: {_display(ticket, 'priority')}",
+        f"State: {_display(ticket, 'state', language)}",
+        f"Priority: {_display(ticket, 'priority', language)}",
     ]
     if sees_internal(recipient):
         lines.append(f"Assignment group: {ticket.assignment_group or '(none)'}")
@@ -158,7 +159,7 @@ def _summary(ticket: Ticket, recipient: Any) -> list[str]:
     return lines
 
 
-def _headline(ticket: Ticket, event: str, recipient: Any, who: str) -> str:
+def _headline(ticket: Ticket, event: str, recipient: Any, who: str, language: str | None) -> str:
     if event == TicketEvent.CREATED:
         return (
             f"{who} logged {ticket.number} for you. We will keep you informed by email; "
@@ -173,11 +174,13 @@ def _headline(ticket: Ticket, event: str, recipient: Any, who: str) -> str:
     if event == TicketEvent.WORK_NOTE:
         return f"{who} added a work note to {ticket.number} (internal, not sent to the requester):"
     if event == TicketEvent.PRIORITY_CHANGED:
-        return f"The priority of {ticket.number} is now {_display(ticket, 'priority')}."
+        return f"The priority of {ticket.number} is now {_display(ticket, 'priority', language)}."
     return f"{ticket.number} was updated."
 
 
-def _state_lines(ticket: Ticket, entry: JournalEntry | None, recipient: Any, who: str) -> list[str]:
+def _state_lines(
+    ticket: Ticket, entry: JournalEntry | None, recipient: Any, who: str, language: str | None
+) -> list[str]:
     reason = entry.body if entry is not None and entry.entry_type == JournalType.TRANSITION else ""
     state = ticket.state
     if state == TicketState.PENDING_USER:
@@ -207,7 +210,7 @@ def _state_lines(ticket: Ticket, entry: JournalEntry | None, recipient: Any, who
     if state == TicketState.CANCELLED:
         lines = [f"{ticket.number} was cancelled by {who}."]
         return lines + (["", f"Reason: {reason}"] if reason else [])
-    lines = [f"{who} moved {ticket.number} to {_display(ticket, 'state')}."]
+    lines = [f"{who} moved {ticket.number} to {_display(ticket, 'state', language)}."]
     return lines + (["", f"Reason: {reason}"] if reason else [])
 
 
@@ -307,17 +310,18 @@ def _body(
 ) -> str:
     """The text of the mail; it reads of the recipient only what ``audience_of`` names."""
     who = _actor_name(entry, actor)
+    language = get_language()
     if headline:
         lines = [headline]
     elif event == TicketEvent.STATE_CHANGED:
-        lines = _state_lines(ticket, entry, recipient, who)
+        lines = _state_lines(ticket, entry, recipient, who, language)
     else:
-        lines = [_headline(ticket, event, recipient, who)]
+        lines = [_headline(ticket, event, recipient, who, language)]
     quoted = {TicketEvent.COMMENT, TicketEvent.WORK_NOTE, TicketEvent.UPDATED}
     if event in quoted and entry is not None and entry.body:
         lines += ["", entry.body]
     if details:
         lines += ["", details]
     link = agent_link(ticket) if sees_internal(recipient) else portal_link(ticket)
-    lines += ["", *_summary(ticket, recipient), "", f"Open it: {link}"]
+    lines += ["", *_summary(ticket, recipient, language), "", f"Open it: {link}"]
     return "\n".join(lines) + "\n"
