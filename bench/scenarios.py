@@ -14,7 +14,8 @@ from bench.fixtures import Actor, Fixtures
 from bench.load import Call, User
 
 OPEN_STATES = ("new", "assigned", "in_progress", "pending_user", "waiting_for_vendor", "on_hold")
-SEARCH_WORDS = ("printer", "password")
+#: Two common words of the data set, and both in one query (words that go together in titles).
+SEARCH_WORDS = ("printer", "password", "printer jams")
 IMPACTS = ("high", "medium", "low")
 URGENCIES = ("high", "medium", "low")
 
@@ -117,7 +118,8 @@ def s4(fx: Fixtures, concurrency: int) -> list[User]:
         return lambda i: Call(
             "full-text search",
             "GET",
-            "/api/v1/tickets?" + urlencode({"q": SEARCH_WORDS[(seed + i) % 2], "limit": 50}),
+            "/api/v1/tickets?"
+            + urlencode({"q": SEARCH_WORDS[(seed + i) % len(SEARCH_WORDS)], "limit": 50}),
         )
 
     return [_user(fx.desk, make(seed)) for seed in range(concurrency)]
