@@ -133,3 +133,19 @@ def test_empty_batches_write_nothing() -> None:
     insert_objects([])
     update_objects([], ["body"])
     assert insert_values(JournalEntry, ["body"], []) == []
+
+
+def test_insert_objects_takes_the_key_of_a_related_object_saved_after_assignment(
+    create_ticket: Callable[..., Ticket], requester: User
+) -> None:
+    template = create_ticket(requester=requester)
+    ticket = Ticket.objects.get(pk=template.pk)
+    ticket.pk = None  # a new ticket, saved only after its journal line names it
+    ticket.number = "INC-TEST-LATE"
+    ticket._state.adding = True
+    entry = _entry(ticket, None, 0)
+    ticket.save()
+
+    insert_objects([entry])
+
+    assert JournalEntry.objects.get(pk=entry.pk).ticket_id == ticket.pk

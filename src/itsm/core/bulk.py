@@ -151,6 +151,9 @@ def insert_objects(objects: Sequence[models.Model]) -> None:
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objects)
         return
+    for obj in objects:
+        # A related object saved after it was assigned: its new key, as bulk_create takes it.
+        obj._prepare_related_fields_for_save(operation_name="insert_objects")
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     for field in fields:
         # auto_now(_add), files and the like, as Model.save() and bulk_create() fill them in;

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from itsm.core.bulk import insert_values
+from itsm.core.bulk import insert_objects, insert_values
 from itsm.core.errors import PermissionDenied
 from itsm.notifications.choices import OutboxStatus, TicketEvent
 from itsm.notifications.compose import compose_many, recipients_for, unique_people
@@ -58,7 +58,8 @@ def _enqueue(
         details=details,
         now=now or timezone.now(),
     )
-    return OutboxMessage.objects.bulk_create(rows)
+    insert_objects(rows)
+    return rows
 
 
 def _outbox_rows(
@@ -150,7 +151,8 @@ def notify_new_ticket(
             entry=assigned,
             now=now,
         )
-    return OutboxMessage.objects.bulk_create(rows)
+    insert_objects(rows)
+    return rows
 
 
 def notify_people(

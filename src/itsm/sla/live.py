@@ -25,6 +25,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from itsm.core.bulk import insert_objects
 from itsm.core.stamps import StampedCache, stamp_table
 from itsm.sla.engine import (
     ClockState,
@@ -393,7 +394,9 @@ def _build_selectors() -> list[Selector]:
 
 
 def _attach(ticket: Ticket, definition_ids: Sequence[int], now: datetime) -> list[SlaInstance]:
-    return SlaInstance.objects.bulk_create(_new_instances(ticket, definition_ids, now))
+    instances = _new_instances(ticket, definition_ids, now)
+    insert_objects(instances)
+    return instances
 
 
 def _new_instances(
@@ -483,7 +486,7 @@ def plan_new_ticket_slas(
 
 def save_new_ticket_slas(instances: Sequence[SlaInstance]) -> None:
     """Insert the instances ``plan_new_ticket_slas`` made, once their ticket has its row."""
-    SlaInstance.objects.bulk_create(instances)
+    insert_objects(instances)
 
 
 def _reconcile(ticket: Ticket, instances: list[SlaInstance], now: datetime) -> list[SlaInstance]:

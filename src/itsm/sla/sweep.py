@@ -236,12 +236,12 @@ def _compare_and_set(
     set. The cycle is part of the condition: a mark of an earlier cycle does not count. One
     statement for every mark on PostgreSQL, one per mark column elsewhere."""
     if connection.vendor == "postgresql":
-        claims = [
+        every_mark = [
             (i.pk, i.cycle, [any(t.mark == mark for t in passed[i.pk]) for mark in MARKS])
             for i in instances
             if passed[i.pk]
         ]
-        return _set_marks_where_null(claims, now) if claims else set()
+        return _set_marks_where_null(every_mark, now) if every_mark else set()
     won: set[tuple[int, str]] = set()
     for mark in MARKS:
         claims = [(i.pk, i.cycle) for i in instances if any(t.mark == mark for t in passed[i.pk])]

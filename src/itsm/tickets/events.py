@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from itsm.core.bulk import insert_objects
 from itsm.tickets.choices import JournalType
 from itsm.tickets.models import JournalEntry, Ticket
 
@@ -57,7 +58,9 @@ def write_lines(lines: Sequence[JournalEntry]) -> list[JournalEntry]:
 
     They get their ids in list order, so the journal's (created_at, id) order is the list's.
     """
-    return JournalEntry.objects.bulk_create(lines) if lines else []
+    lines = list(lines)
+    insert_objects(lines)
+    return lines
 
 
 def field_changed_line(
