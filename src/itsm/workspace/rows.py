@@ -111,7 +111,7 @@ def _format_minute(fmt: str, language: str, zone: str, local: datetime) -> str:
     return format_date(local, fmt)
 
 
-class _Dates:
+class LocalDates:
     """Date formats resolved once for the active language and time zone.
 
     Formatting one date costs 20-35 µs and a page prints about 150; due and opening times repeat
@@ -140,8 +140,8 @@ class _Dates:
 class SlaBadgeMarkup:
     """Draws ``workspace/partials/sla_badges.html`` for many tickets, labels translated once."""
 
-    def __init__(self, dates: _Dates | None = None) -> None:
-        self.dates = dates or _Dates()
+    def __init__(self, dates: LocalDates | None = None) -> None:
+        self.dates = dates or LocalDates()
         self.none = f'<span class="badge sla sla-none">{escape(_("No running SLA"))}</span>'
         self.due = escape(_("due"))
         self.resolution = escape(_("Resolution"))
@@ -177,7 +177,7 @@ class _RowDrawer:
     """Labels, link and formats of one page's rows, made on the first row not in the cache."""
 
     def __init__(self) -> None:
-        self.dates = _Dates()
+        self.dates = LocalDates()
         self.states = {value: str(label) for value, label in TicketState.choices}
         self.priorities = {value: str(label) for value, label in Priority.choices}
         # One reverse() for every row: ticket numbers are letters and digits only.

@@ -52,6 +52,7 @@ from itsm.workflow.actions import (
 )
 from itsm.workspace.access import add_action_error, agent_required
 from itsm.workspace.forms import DetailsForm, LinkForm, ReplyForm, TransitionForm, WatcherForm
+from itsm.workspace.sla_explain import explain_html
 from itsm.workspace.templatetags.itsm_ui import field_label, field_value
 from itsm.workspace.views.common import current_user
 
@@ -344,6 +345,8 @@ def ticket_context(
         "ticket": ticket,
         "sla": badges,
         "slas": explanations,
+        # A callable: drawn only with the whole page (``sla/partials/explain.html``'s markup).
+        "sla_panel": lambda: explain_html(explanations),
         "now": now,
         # A callable: templates call it only when they draw the timeline.
         "timeline": lambda: timeline_html(ticket, user, stamp),
