@@ -10,6 +10,7 @@ writes use plain ``INSERT … VALUES`` chunks, ``bulk_create`` and ``executemany
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -35,6 +36,12 @@ def _concrete(model: type[models.Model], name: str) -> models.Field[Any, Any]:
 
 def _sql_type(field: models.Field[Any, Any]) -> str:
     """The column's type without its modifiers (``varchar(200)`` → ``varchar``), for casts."""
+    return _column_type(field, connection.vendor)
+
+
+@functools.cache
+def _column_type(field: models.Field[Any, Any], vendor: str) -> str:
+    # Asking Django costs more than a small insert's statement: once per field and database.
     return (field.db_type(connection) or "text").split("(")[0]
 
 
@@ -88,6 +95,26 @@ def _unpacked(fields: Sequence[models.Field[Any, Any]]) -> list[str]:
     ]
 
 
+@functools.cache
+def _json_insert(
+    model: type[models.Model], names: tuple[str, ...], fixed: tuple[str, ...], returning: bool
+) -> str:
+    """The PostgreSQL statement of ``insert_values``, made once per model and columns."""
+    given = [_concrete(model, name) for name in names]
+    constant = [_concrete(model, name) for name in fixed]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [*given, *constant])
+    selected = ", ".join([*_unpacked(given), *(f"%s::{_sql_type(f)}" for f in constant)])
+    pk = quote(model._meta.pk.column) if model._meta.pk else "id"
+    # Only quoted names and column types are formatted in; every value is bound. The ordinality
+    # keeps the rows (and so RETURNING) in the order given.
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {selected} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(r, n) "
+        f"ORDER BY n" + (f" RETURNING {pk}" if returning else "")
+    )
+
+
 def insert_values(
     model: type[models.Model],
     names: Sequence[str],
@@ -103,26 +130,17 @@ def insert_values(
         return []
     given = [_concrete(model, name) for name in names]
     constant = [(_concrete(model, name), value) for name, value in (fixed or {}).items()]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in [*given, *(f for f, _ in constant)])
     constants = [f.get_db_prep_save(value, connection) for f, value in constant]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            document = _json_rows(given, rows)
-            selected = ", ".join([*_unpacked(given), *(f"%s::{_sql_type(f)}" for f, _ in constant)])
-            pk = quote(model._meta.pk.column) if model._meta.pk else "id"
-            # Only quoted names and column types are formatted in; every value is bound. The
-            # ordinality keeps the rows (and so RETURNING) in the order given.
-            sql = (
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608
-                f"SELECT {selected} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(r, n) "
-                f"ORDER BY n" + (f" RETURNING {pk}" if returning else "")
-            )
-            cursor.execute(sql, [*constants, document])
+            sql = _json_insert(model, tuple(names), tuple(fixed or ()), returning)
+            cursor.execute(sql, [*constants, _json_rows(given, rows)])
             return [row[0] for row in cursor.fetchall()] if returning else []
         if returning:
             raise ValueError("insert_values returns keys on PostgreSQL only: use insert_objects")
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in [*given, *(f for f, _ in constant)])
         width = len(given) + len(constant)
         placeholders = "(" + ", ".join(["%s"] * width) + ")"
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
@@ -153,7 +171,7 @@ def insert_objects(objects: Sequence[models.Model]) -> None:
         return
     for obj in objects:
         # A related object saved after it was assigned: its new key, as bulk_create takes it.
-        obj._prepare_related_fields_for_save(operation_name="insert_objects")
+        obj._prepare_related_fields_for_save(operation_name="insert_objects")  # type: ignore[attr-defined]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     for field in fields:
         # auto_now(_add), files and the like, as Model.save() and bulk_create() fill them in;
