@@ -397,8 +397,9 @@ def test_queue_shows_views_shared_with_the_agents_groups_and_offers_them_to_shar
     # Given Alice belongs to the Service Desk only,
     client.force_login(agent)
     page = client.get("/queues/").content.decode().split("<main")[1]  # after the flash messages
-    # then she sees the view shared with it, not the Network Team's,
+    # then she sees the view shared with it (with its owner and group), not the Network Team's,
     assert "Desk view" in page
+    assert '<span class="muted">(Maria, Service Desk)</span>' in page
     assert "Network view" not in page
     # and may share with her group only; sharing with another is refused.
     share = _select(page, "shared_with")

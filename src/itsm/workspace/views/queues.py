@@ -61,11 +61,25 @@ def _filter_querystring(params: QueryDict) -> str:
     return kept.urlencode()
 
 
+#: What the views card shows of a saved view (``queue.html``).
+SAVED_VIEW_FIELDS = (
+    "name",
+    "querystring",
+    "owner_id",
+    "shared_with_id",
+    "owner__full_name",
+    "owner__email",
+    "shared_with__name",
+)
+
+
 def _saved_views(user: Any, group_ids: list[int]) -> tuple[list[SavedView], list[SavedView]]:
+    # Only the columns the list shows: with every column of the view, its owner and group,
+    # ordering by name made Django compare each of the thirty selected columns with it.
     views = list(
-        SavedView.objects.filter(Q(owner=user) | Q(shared_with__in=group_ids)).select_related(
-            "owner", "shared_with"
-        )
+        SavedView.objects.filter(Q(owner=user) | Q(shared_with__in=group_ids))
+        .select_related("owner", "shared_with")
+        .only(*SAVED_VIEW_FIELDS)
     )
     mine = [v for v in views if v.owner_id == user.pk]
     shared = [v for v in views if v.owner_id != user.pk]
