@@ -67,3 +67,16 @@ def test_the_foreign_keys_still_hold(requester, create_ticket):
 
     ticket.refresh_from_db()
     assert ticket.requester_id == requester.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planning aids")
+def test_queue_pages_have_their_partial_indexes() -> None:
+    """The queue's open tickets of a group and kind, and its unassigned ones, in page order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", ["tickets_ticket"]
+        )
+        found = dict(cursor.fetchall())
+    for name in ("ticket_open_group_kind_due_idx", "ticket_open_unassigned_due_idx"):
+        assert "(assignment_group_id, kind, sla_due_at, id)" in found[name]
+    assert "assignee_id IS NULL" in found["ticket_open_unassigned_due_idx"]
