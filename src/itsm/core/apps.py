@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from itsm.core import pg_types
+        from itsm.core import lookups, pg_types
 
+        lookups.register()
         pg_types.install()

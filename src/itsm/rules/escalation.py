@@ -90,7 +90,7 @@ def _in_group_since(ticket_ids: Sequence[int]) -> dict[int, datetime]:
     """When each ticket reached its current assignment group (acknowledgement is per group): the
     time of its latest group change, for the tickets that had one (the others: since opening)."""
     moved = (
-        JournalEntry.objects.filter(ticket_id__in=ticket_ids, field="assignment_group")
+        JournalEntry.objects.filter(ticket_id__any=list(ticket_ids), field="assignment_group")
         .values("ticket_id")
         .annotate(at=Max("created_at"))
         .values_list("ticket_id", "at")
@@ -175,7 +175,7 @@ def _sweep_batch(
         locked = {
             ticket.pk: ticket
             for ticket in Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ticket_ids)
+            .filter(pk__any=list(ticket_ids))
             .order_by("pk")
         }
         attach_people(list(locked.values()))

@@ -95,8 +95,8 @@ class SlaEscalations:
         # SLA rules fire at level 1; fire_escalation checks again under the ticket lock.
         done = set(
             EscalationFiring.objects.filter(
-                rule_id__in={rule.pk for *_, rule in matches},
-                ticket_id__in={ticket.pk for ticket, *_ in matches},
+                rule_id__any=sorted({rule.pk for *_, rule in matches}),
+                ticket_id__any=sorted({ticket.pk for ticket, *_ in matches}),
                 level=1,
             ).values_list("rule_id", "ticket_id")
         )

@@ -82,7 +82,7 @@ _RELEVANT = (
 def load_facts(ticket_ids: Iterable[int]) -> dict[int, list[Fact]]:
     """The SLA facts of many tickets in one query, in journal order."""
     rows = (
-        JournalEntry.objects.filter(ticket_id__in=list(ticket_ids))
+        JournalEntry.objects.filter(ticket_id__any=list(ticket_ids))
         .filter(_RELEVANT)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "entry_type", "created_at", "new_value", "data")

@@ -110,7 +110,7 @@ def _sweep_tickets(ticket_ids: Sequence[int], now: datetime) -> int:
     with transaction.atomic(), stamp_scope():
         tickets = list(
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ticket_ids)
+            .filter(pk__any=ticket_ids)
             .order_by("pk")
         )
         attach_people(tickets)
@@ -146,9 +146,9 @@ def _fire_batch(tickets: Sequence[Ticket], escalations: SlaEscalations, now: dat
     # asked for in SQL, "due" led PostgreSQL to walk every due instance of the pass per batch.
     instances = [
         instance
-        for instance in SlaInstance.objects.filter(OPEN_INSTANCE_Q, ticket_id__in=by_pk).order_by(
-            "ticket_id", "pk"
-        )
+        for instance in SlaInstance.objects.filter(
+            OPEN_INSTANCE_Q, ticket_id__any=list(by_pk)
+        ).order_by("ticket_id", "pk")
         if instance.next_event_at is not None and instance.next_event_at <= now
     ]
     attach_definitions(instances)

@@ -20,11 +20,14 @@ def attach_people(tickets: Sequence[Ticket]) -> None:
     if not tickets:
         return
     group_ids = {t.assignment_group_id for t in tickets} - {None}
-    groups = Group.objects.select_related("escalation_parent").in_bulk(group_ids)
+    groups = {
+        g.pk: g
+        for g in Group.objects.select_related("escalation_parent").filter(pk__any=list(group_ids))
+    }
     user_ids = {t.requester_id for t in tickets} | {t.assignee_id for t in tickets}
     user_ids |= {g.manager_id for g in groups.values()}
     user_ids.discard(None)
-    users = User.objects.in_bulk(user_ids)
+    users = {u.pk: u for u in User.objects.filter(pk__any=list(user_ids))}
     for group in groups.values():
         group.manager = users.get(group.manager_id) if group.manager_id else None
     for ticket in tickets:
