@@ -584,3 +584,50 @@ def test_save_view_choices_follow_the_users_groups(
     agent.assignment_groups.add(other_team)
     page = client.get("/queues/").content.decode()
     assert f'<option value="{other_team.pk}">' in _select(page, "shared_with")
+
+
+def _queue_row(page: str, number: str) -> str:
+    found = re.search(rf"<tr data-row>(?:(?!</tr>).)*>{number}</a>.*?</tr>", page, re.S)
+    assert found, number
+    return found.group(0)
+
+
+def test_queue_rows_name_the_current_group_category_and_service(
+    client: Any,
+    agent: User,
+    requester: User,
+    service_desk: Group,
+    create_ticket: Callable[..., Ticket],
+) -> None:
+    category = Category.objects.create(name="Printers")
+    service = Service.objects.create(name="Printing")
+    ticket = create_ticket(requester=requester, category=category, service=service)
+    client.force_login(agent)
+    row = _queue_row(client.get("/queues/").content.decode(), ticket.number)
+    assert ">Service Desk<" in row
+    assert "Printers · Printing" in row
+
+    # Renamed: the next page shows the new names (the reference rows follow their tables).
+    service_desk.name = "First Line"
+    service_desk.save()
+    category.name = "Printers & <Scanners>"
+    category.save()
+    row = _queue_row(client.get("/queues/").content.decode(), ticket.number)
+    assert ">First Line<" in row
+    assert "Printers &amp; &lt;Scanners&gt; · Printing" in row
+
+
+def test_a_row_newer_than_the_reference_version_is_named_by_id() -> None:
+    from itsm.core.stamps import rows_by_id, stamp_scope
+    from itsm.workspace.rows import with_reference_names
+
+    with stamp_scope():
+        rows_by_id(Category).get()
+        # Written without save(): the version this scope read does not hold it.
+        [fresh] = Category.objects.bulk_create([Category(name="Fresh", kind="incident")])
+        [row] = with_reference_names(
+            [{"category_id": fresh.pk, "service_id": None, "assignment_group_id": None}]
+        )
+    assert row["category__name"] == "Fresh"
+    assert row["service__name"] is None
+    assert row["assignment_group__name"] is None

@@ -34,7 +34,7 @@ from itsm.workspace.queue_filters import (
     page_of,
     sorted_tickets,
 )
-from itsm.workspace.rows import ROW_FIELDS, queue_rows
+from itsm.workspace.rows import ROW_FIELDS, queue_rows, with_reference_names
 from itsm.workspace.views.common import LIST_RELATED, current_user
 
 CSV_COLUMNS = (
@@ -117,7 +117,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     next_params = params.copy()
     next_params["after"] = next_cursor
     badges = sla_badges_for([ticket["id"] for ticket in tickets], now=now)
-    rows = queue_rows(tickets, badges)
+    rows = queue_rows(with_reference_names(tickets), badges)
     context: dict[str, Any] = {
         "form": form,
         "rows": rows,
