@@ -208,7 +208,7 @@ def sla_badges_for(
     # Plain rows, not model instances: building a hundred models with a dozen timestamps each
     # was a good part of a queue page.
     rows = list(
-        SlaInstance.objects.filter(ticket_id__in=ids, detached_at__isnull=True)
+        SlaInstance.objects.filter(ticket_id__any=ids, detached_at__isnull=True)
         .order_by("ticket_id", "-metric", "pk")
         .values_list(*BADGE_FIELDS)
     )
