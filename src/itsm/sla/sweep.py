@@ -17,7 +17,6 @@ retried one by one, so one bad ticket does not hold back the others.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import logging
@@ -323,10 +322,15 @@ def _next_event_once_marked(
     statements write nothing else."""
     if not passed:
         return next_threshold(instance)
-    marked = copy.copy(instance)
+    # The marks set for the question and put back (copying the model cost more than the rest).
+    kept = [(t.mark, getattr(instance, t.mark)) for t in passed]
     for threshold in passed:
-        setattr(marked, threshold.mark, now)
-    return next_threshold(marked)
+        setattr(instance, threshold.mark, now)
+    try:
+        return next_threshold(instance)
+    finally:
+        for mark, value in kept:
+            setattr(instance, mark, value)
 
 
 def _passed(instance: SlaInstance, now: datetime) -> list[Threshold]:
