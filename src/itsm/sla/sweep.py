@@ -47,7 +47,9 @@ from itsm.tickets.people import attach_people
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
+#: Due instances per batch (one transaction). A batch of 500 holds its tickets' locks for about
+#: 0.2 s; 200 cost 10 % more per firing in statements and their compilation.
+BATCH_SIZE = 500
 
 WARNING = "warning"
 BREACH = "breach"
