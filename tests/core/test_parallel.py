@@ -52,3 +52,18 @@ def test_batches_are_taken_lazily() -> None:
 
     assert run_batches(lazy(), threads=2) == 5  # type: ignore[arg-type]
     assert taken == list(range(5))
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_the_batches_run_on_the_callers_connection() -> None:
+    from django.db import transaction
+
+    names: list[str] = []
+
+    def batch() -> int:
+        names.append(threading.current_thread().name)
+        return 1
+
+    with transaction.atomic():  # the batches must see this transaction's rows
+        assert run_batches([batch, batch, batch], threads=2) == 3
+    assert names == [threading.current_thread().name] * 3

@@ -34,7 +34,7 @@ def _concrete(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return field
 
 
-def _sql_type(field: models.Field[Any, Any]) -> str:
+def column_type(field: models.Field[Any, Any]) -> str:
     """The column's type without its modifiers (``varchar(200)`` → ``varchar``), for casts."""
     return _column_type(field, connection.vendor)
 
@@ -46,7 +46,7 @@ def _column_type(field: models.Field[Any, Any], vendor: str) -> str:
 
 
 def _is_json(field: models.Field[Any, Any]) -> bool:
-    return _sql_type(field) in ("json", "jsonb")
+    return column_type(field) in ("json", "jsonb")
 
 
 def _json_default(value: Any) -> Any:
@@ -90,7 +90,7 @@ def _unpacked(fields: Sequence[models.Field[Any, Any]]) -> list[str]:
     """``(r ->> 0)::bigint``, ``(r -> 1)::jsonb``, …: the columns of a row ``r`` of the JSON
     document, cast to their types."""
     return [
-        f"(r -> {n})::{_sql_type(f)}" if _is_json(f) else f"(r ->> {n})::{_sql_type(f)}"
+        f"(r -> {n})::{column_type(f)}" if _is_json(f) else f"(r ->> {n})::{column_type(f)}"
         for n, f in enumerate(fields)
     ]
 
@@ -104,7 +104,7 @@ def _json_insert(
     constant = [_concrete(model, name) for name in fixed]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in [*given, *constant])
-    selected = ", ".join([*_unpacked(given), *(f"%s::{_sql_type(f)}" for f in constant)])
+    selected = ", ".join([*_unpacked(given), *(f"%s::{column_type(f)}" for f in constant)])
     pk = quote(model._meta.pk.column) if model._meta.pk else "id"
     # Only quoted names and column types are formatted in; every value is bound. The ordinality
     # keeps the rows (and so RETURNING) in the order given.

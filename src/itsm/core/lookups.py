@@ -15,6 +15,8 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 
+from itsm.core.bulk import column_type
+
 
 class AnyOf(models.Lookup[Any]):
     lookup_name = "any"
@@ -32,9 +34,9 @@ class AnyOf(models.Lookup[Any]):
         if not values:
             return "1 = 0", []  # nothing matches an empty list
         if connection.vendor == "postgresql":
-            column_type = (self.lhs.output_field.db_type(connection) or "text").split("(")[0]
+            cast = column_type(self.lhs.output_field)
             # Only the column's type is formatted in; the values are one bound array.
-            return f"{lhs} = ANY(%s::{column_type}[])", [*lhs_params, values]
+            return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, values]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
