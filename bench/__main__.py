@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench import options as bench_options
+from bench import snapshot
 from bench.environment import ensure_postgresql_database, server_environment, setup
 from bench.options import VAR_DIR, Options
 
@@ -49,17 +50,10 @@ def prepare_dataset(options: Options) -> dict[str, Any]:
 
     meta = dataset.read_meta()
     if not options.regenerate and dataset.matches(meta, options.scale):
-        say(f"Data set of {options.scale:,} tickets found: reused.")
-        return {
-            "tickets": int(meta.get("tickets", 0)),
-            "journal_entries": int(meta.get("journal_entries", 0)),
-            "sla_instances": int(meta.get("sla_instances", 0)),
-            "seconds": float(meta.get("seconds", 0)),
-            "per_second": float(meta.get("per_second", 0)),
-            "reused": True,
-        }
+        return reuse_dataset(options, meta)
     say(f"Building a data set of {options.scale:,} tickets (a different one was there).")
     connections.close_all()
+    snapshot.drop(options.database_url)
     if options.is_postgresql:
         ensure_postgresql_database(options.database_url, recreate=True)
     else:
@@ -92,7 +86,52 @@ def prepare_dataset(options: Options) -> dict[str, Any]:
         "seconds": round(report.seconds, 2),
         "per_second": round(report.per_second),
         "reused": False,
+        "restored": False,
     }
+
+
+def reuse_dataset(options: Options, meta: dict[str, str]) -> dict[str, Any]:
+    """The data set as it stood when it was built and caught up: its pristine copy is put back,
+    so the writes of earlier runs (S1's incidents, S8's updates, S7's firings) are gone."""
+    from django.db import connections
+
+    data: dict[str, Any] = {
+        "tickets": int(meta.get("tickets", 0)),
+        "journal_entries": int(meta.get("journal_entries", 0)),
+        "sla_instances": int(meta.get("sla_instances", 0)),
+        "seconds": float(meta.get("seconds", 0)),
+        "per_second": float(meta.get("per_second", 0)),
+        "reused": True,
+        "restored": False,
+    }
+    if not snapshot.exists(options.database_url):
+        say(
+            f"Data set of {options.scale:,} tickets found, without a pristine copy: reused as "
+            "earlier runs left it; this run's starting state becomes the copy."
+        )
+        return data
+    say(f"Data set of {options.scale:,} tickets found: restoring its pristine copy…")
+    begun = time.perf_counter()
+    connections.close_all()
+    snapshot.restore(options.database_url)
+    data["restored"] = True
+    data["restore_seconds"] = round(time.perf_counter() - begun, 1)
+    say(f"  restored in {data['restore_seconds']} s.")
+    return data
+
+
+def keep_pristine(options: Options, data: dict[str, Any]) -> None:
+    """Keep the caught-up data set as its pristine copy, unless it was just restored from one."""
+    from django.db import connections
+
+    if data.get("restored"):
+        return
+    say("Keeping a pristine copy of the data set for later runs…")
+    begun = time.perf_counter()
+    connections.close_all()
+    snapshot.save(options.database_url)
+    data["snapshot_seconds"] = round(time.perf_counter() - begun, 1)
+    say(f"  kept in {data['snapshot_seconds']} s.")
 
 
 def catch_up_report_rollup(data: dict[str, Any]) -> None:
@@ -348,6 +387,7 @@ def run(options: Options, argv: list[str] | None, sink: Any) -> int:
     catch_up_report_rollup(data)
     catch_up_worker(data)
     vacuum_analyze(options, data)
+    keep_pristine(options, data)
     facts = report.machine_facts(report.database_version())
     fx = fixtures.prepare(options.agents, dataset.s5_numbers())
     results: dict[str, Any] = {}

@@ -98,6 +98,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _dataset_origin(data: dict[str, Any]) -> str:
+    if data.get("restored"):
+        return (
+            "reused, restored from its pristine copy in "
+            f"{data.get('restore_seconds', 0):.1f} s (the state it was built and caught up to)."
+        )
+    if data["reused"]:
+        return "reused as earlier runs left it (no pristine copy yet)."
+    return f"loaded in {data['seconds']:.1f} s ({data['per_second']:,.0f} tickets/s)."
+
+
 def markdown(run: dict[str, Any]) -> str:
     facts = run["machine"]
     lines = [
@@ -115,11 +126,7 @@ def markdown(run: dict[str, Any]) -> str:
     lines += [
         f"Data set: {data['tickets']:,} tickets, {data['journal_entries']:,} journal entries, "
         f"{data.get('sla_instances', 0):,} open SLA instances; "
-        + (
-            "reused from an earlier run."
-            if data["reused"]
-            else f"loaded in {data['seconds']:.1f} s ({data['per_second']:,.0f} tickets/s)."
-        )
+        + _dataset_origin(data)
         + (
             f" Reporting rollup brought up to date before measuring: "
             f"{data['rollup_tickets']:,} tickets in {data['rollup_seconds']:.1f} s."

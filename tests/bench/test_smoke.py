@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -35,8 +38,7 @@ def _bench_database(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'bench.sqlite3'}"
 
 
-def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
-    results = tmp_path / "results"
+def _run_bench(database: str, results: Path, *extra: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "ITSM_TESTING"}
     completed = subprocess.run(  # noqa: S603 (our own interpreter and module)
         [
@@ -45,16 +47,14 @@ def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
             "bench",
             "--smoke",
             "--db",
-            _bench_database(tmp_path),
+            database,
             "--scale",
             "300",
-            "--duration",
-            "0.6",
-            "--regenerate",
             "--port",
             str(_free_port()),
             "--results",
             str(results),
+            *extra,
         ],
         cwd=REPO,
         env=env,
@@ -64,8 +64,27 @@ def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     [json_file] = results.glob("*.json")
+    return dict(json.loads(json_file.read_text(encoding="utf-8")))
+
+
+def _ticket_count(database: str) -> int:
+    if database.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM tickets_ticket").fetchone()
+    else:
+        with closing(sqlite3.connect(database.removeprefix("sqlite:///"))) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM tickets_ticket").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
+    database = _bench_database(tmp_path)
+    results = tmp_path / "results"
+    run = _run_bench(database, results, "--duration", "0.6", "--regenerate")
     [markdown_file] = results.glob("*.md")
-    run = json.loads(json_file.read_text(encoding="utf-8"))
     assert run["scale"] == 300
     assert run["dataset"]["tickets"] == 300
     assert run["dataset"]["journal_entries"] > 300
@@ -89,3 +108,13 @@ def test_smoke_harness_runs_every_scenario(tmp_path: Path) -> None:
     text = markdown_file.read_text(encoding="utf-8")
     assert "| budget | measured | met |" in text
     assert "| scenario | web workers | background worker | database |" in text
+    # The built data set was kept as its pristine copy; S1 and S8 then logged incidents.
+    assert run["dataset"]["snapshot_seconds"] >= 0
+    assert _ticket_count(database) > 300
+
+    # A second run reuses the set: it starts from the pristine copy, without the first run's
+    # incidents, so two runs of one command measure the same data.
+    again = _run_bench(database, tmp_path / "again", "--duration", "0.3", "--only", "L2")
+    assert again["dataset"]["reused"] is True
+    assert again["dataset"]["restored"] is True
+    assert _ticket_count(database) == 300
