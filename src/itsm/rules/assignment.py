@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Count
 
@@ -14,15 +13,11 @@ from itsm.core.errors import InvalidInput
 from itsm.taxonomy.choices import TicketKind
 from itsm.tickets.actions import save_ticket
 from itsm.tickets.choices import INACTIVE_STATES, TicketState
-from itsm.tickets.events import field_changed_line, transition_line, write_lines
+from itsm.tickets.events import field_changed_line, journal_value, transition_line, write_lines
 from itsm.tickets.models import JournalEntry, Ticket
 
 #: How much an open incident of each priority weighs in an agent's load.
 PRIORITY_WEIGHT = {"P1": 5, "P2": 4, "P3": 3, "P4": 2, "P5": 1}
-
-
-def _display(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def available_agents(group: Group, *, now: datetime) -> list[User]:
@@ -128,8 +123,8 @@ def assignment_lines(
             field_changed_line(
                 ticket,
                 "assignment_group",
-                _display(old),
-                _display(group),
+                journal_value(old),
+                journal_value(group),
                 actor=actor,
                 at=now,
                 body=f"Assigned {why}." if why else "",
@@ -143,8 +138,8 @@ def assignment_lines(
             field_changed_line(
                 ticket,
                 "assignee",
-                _display(old_assignee),
-                _display(assignee),
+                journal_value(old_assignee),
+                journal_value(assignee),
                 actor=actor,
                 at=now,
                 body=f"Assigned {why}." if why and "assignment_group" not in changed else "",

@@ -63,6 +63,11 @@ def write_lines(lines: Sequence[JournalEntry]) -> list[JournalEntry]:
     return lines
 
 
+def journal_value(value: Any) -> str:
+    """A field's value as a journal line records it: its text, or empty for none."""
+    return "" if value is None else str(value)
+
+
 def field_changed_line(
     ticket: Ticket,
     field: str,

@@ -25,6 +25,7 @@ from itsm.tickets.choices import Channel, LinkType, ResolutionCode, TicketState
 from itsm.tickets.events import (
     comment_event,
     field_changed_event,
+    journal_value,
     system_event,
     system_line,
     transition_event,
@@ -54,10 +55,6 @@ def parse_state(value: str) -> str:
     if slug not in TicketState.values:
         raise InvalidInput("to", f"Unknown state {value!r}.")
     return slug
-
-
-def _display(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def _check_category(category: Category | None, kind: str) -> None:
@@ -510,7 +507,7 @@ def _journal_field(
 ) -> bool:
     if old == new:
         return False
-    field_changed_event(ticket, field, _display(old), _display(new), actor=actor, at=now)
+    field_changed_event(ticket, field, journal_value(old), journal_value(new), actor=actor, at=now)
     return True
 
 
