@@ -51,7 +51,8 @@ def prepare_dataset(options: Options) -> dict[str, Any]:
     meta = dataset.read_meta()
     if not options.regenerate and dataset.matches(meta, options.scale):
         return reuse_dataset(options, meta)
-    say(f"Building a data set of {options.scale:,} tickets (a different one was there).")
+    why = "--regenerate" if options.regenerate else "none of this scale and version was there"
+    say(f"Building a data set of {options.scale:,} tickets ({why}).")
     connections.close_all()
     snapshot.drop(options.database_url)
     if options.is_postgresql:
