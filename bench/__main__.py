@@ -13,7 +13,12 @@ from typing import Any
 
 from bench import options as bench_options
 from bench import snapshot
-from bench.environment import ensure_postgresql_database, server_environment, setup
+from bench.environment import (
+    ensure_postgresql_database,
+    remove_sqlite_files,
+    server_environment,
+    setup,
+)
 from bench.options import VAR_DIR, Options
 
 TITLES = {
@@ -54,14 +59,11 @@ def prepare_dataset(options: Options) -> dict[str, Any]:
     why = "--regenerate" if options.regenerate else "none of this scale and version was there"
     say(f"Building a data set of {options.scale:,} tickets ({why}).")
     connections.close_all()
-    snapshot.drop(options.database_url)
+    snapshot.drop(options)
     if options.is_postgresql:
-        ensure_postgresql_database(options.database_url, recreate=True)
+        ensure_postgresql_database(options, recreate=True)
     else:
-        path = options.database_url.removeprefix("sqlite:///")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.remove(path + suffix)
+        remove_sqlite_files(options.sqlite_path)
     call_command("migrate", verbosity=0, interactive=False)
     report = dataset.generate(options.scale, progress=say)
     dataset.read_meta()
@@ -105,7 +107,7 @@ def reuse_dataset(options: Options, meta: dict[str, str]) -> dict[str, Any]:
         "reused": True,
         "restored": False,
     }
-    if not snapshot.exists(options.database_url):
+    if not snapshot.exists(options):
         say(
             f"Data set of {options.scale:,} tickets found, without a pristine copy: reused as "
             "earlier runs left it; this run's starting state becomes the copy."
@@ -114,7 +116,7 @@ def reuse_dataset(options: Options, meta: dict[str, str]) -> dict[str, Any]:
     say(f"Data set of {options.scale:,} tickets found: restoring its pristine copy…")
     begun = time.perf_counter()
     connections.close_all()
-    snapshot.restore(options.database_url)
+    snapshot.restore(options)
     data["restored"] = True
     data["restore_seconds"] = round(time.perf_counter() - begun, 1)
     say(f"  restored in {data['restore_seconds']} s.")
@@ -130,7 +132,7 @@ def keep_pristine(options: Options, data: dict[str, Any]) -> None:
     say("Keeping a pristine copy of the data set for later runs…")
     begun = time.perf_counter()
     connections.close_all()
-    snapshot.save(options.database_url)
+    snapshot.save(options)
     data["snapshot_seconds"] = round(time.perf_counter() - begun, 1)
     say(f"  kept in {data['snapshot_seconds']} s.")
 
@@ -236,9 +238,7 @@ def run_server_scenarios(options: Options, fx: Any, server: Any, results: dict[s
     from bench.cpu import CpuMeter
 
     base_url = server.base_url
-    from urllib.parse import urlsplit
-
-    database = urlsplit(options.database_url).path.lstrip("/") if options.is_postgresql else None
+    database = options.database_name if options.is_postgresql else None
     meter = CpuMeter(server.process.pid, database)
 
     warm = 0.5 if options.smoke else 3.0

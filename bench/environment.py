@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.options import VAR_DIR, Options
 
@@ -30,15 +29,13 @@ def server_environment(options: Options) -> dict[str, str]:
     return env
 
 
-def ensure_postgresql_database(url: str, *, recreate: bool) -> None:
+def ensure_postgresql_database(options: Options, *, recreate: bool) -> None:
     """Create the bench database when missing (or afresh), through the server's postgres DB."""
     import psycopg
     from psycopg import sql
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    name = options.database_name
+    with psycopg.connect(options.admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and recreate:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -47,17 +44,21 @@ def ensure_postgresql_database(url: str, *, recreate: bool) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def remove_sqlite_files(path: str) -> None:
+    """An SQLite database's file with its write-ahead log and shared-memory index."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+
+
 def setup(options: Options, env: dict[str, str], *, recreate: bool) -> None:
     """Point this process at the bench database, then set Django up and migrate."""
     if options.is_postgresql:
-        ensure_postgresql_database(options.database_url, recreate=recreate)
+        ensure_postgresql_database(options, recreate=recreate)
     else:
-        path = options.database_url.removeprefix("sqlite:///")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.makedirs(os.path.dirname(options.sqlite_path), exist_ok=True)
         if recreate:
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(path + suffix):
-                    os.remove(path + suffix)
+            remove_sqlite_files(options.sqlite_path)
     for key in (
         "ITSM_DATABASE_URL",
         "ITSM_VAR_DIR",

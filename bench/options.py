@@ -36,6 +36,21 @@ class Options:
     def is_postgresql(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
 
+    @property
+    def database_name(self) -> str:
+        """The PostgreSQL database's name."""
+        return urlsplit(self.database_url).path.lstrip("/")
+
+    @property
+    def admin_url(self) -> str:
+        """The same PostgreSQL server's ``postgres`` database, to create and drop others from."""
+        parts = urlsplit(self.database_url)
+        return urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///")
+
     def wants(self, scenario: str) -> bool:
         return not self.only or scenario in self.only
 

@@ -17,52 +17,54 @@ may be connected (the server is not running yet at that point).
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from contextlib import closing
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+
+from bench.environment import remove_sqlite_files
+from bench.options import Options
 
 PRISTINE_SUFFIX = "_pristine"
 
 
-def _split(url: str) -> tuple[str, str]:
-    """The admin URL (the server's ``postgres`` database) and the bench database's name."""
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    return admin, parts.path.lstrip("/")
+def _pristine_name(options: Options) -> str:
+    return options.database_name + PRISTINE_SUFFIX
 
 
-def _sqlite_path(url: str) -> str:
-    return url.removeprefix("sqlite:///")
+def _pristine_path(options: Options) -> str:
+    return options.sqlite_path + ".pristine"
 
 
-def _is_postgresql(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
-
-
-def exists(url: str) -> bool:
+def exists(options: Options) -> bool:
     """Whether a pristine copy of this bench database was kept."""
-    if not _is_postgresql(url):
-        return os.path.exists(_sqlite_path(url) + ".pristine")
+    if not options.is_postgresql:
+        return Path(_pristine_path(options)).exists()
     import psycopg
 
-    admin, name = _split(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(options.admin_url, autocommit=True) as conn:
         found = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name + PRISTINE_SUFFIX]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [_pristine_name(options)]
         ).fetchone()
     return found is not None
 
 
-def _copy_database(admin: str, source: str, target: str) -> None:
+def _drop_database(options: Options, name: str) -> None:
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(options.admin_url, autocommit=True) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def _copy_database(options: Options, source: str, target: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    _drop_database(options, target)
+    with psycopg.connect(options.admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
                 sql.Identifier(target), sql.Identifier(source)
@@ -71,47 +73,35 @@ def _copy_database(admin: str, source: str, target: str) -> None:
 
 
 def _copy_sqlite(source: str, target: str) -> None:
-    # Fold the write-ahead log into the file first: the copy is then the whole database.
+    # Fold the write-ahead log into the file first: the copy is then the whole database. The
+    # connection is closed before the copy (an SQLite connection left open in this process
+    # beside Django's corrupted the bench database under the server's writes).
     with closing(sqlite3.connect(source)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for suffix in ("-wal", "-shm"):
-        if os.path.exists(target + suffix):
-            os.remove(target + suffix)
+    # A log left beside the target would be replayed onto the copied file.
+    remove_sqlite_files(target)
     shutil.copyfile(source, target)
 
 
-def save(url: str) -> None:
+def save(options: Options) -> None:
     """Keep the bench database as it is now as the pristine copy (replacing an older one)."""
-    if _is_postgresql(url):
-        admin, name = _split(url)
-        _copy_database(admin, name, name + PRISTINE_SUFFIX)
+    if options.is_postgresql:
+        _copy_database(options, options.database_name, _pristine_name(options))
     else:
-        path = _sqlite_path(url)
-        _copy_sqlite(path, path + ".pristine")
+        _copy_sqlite(options.sqlite_path, _pristine_path(options))
 
 
-def restore(url: str) -> None:
+def restore(options: Options) -> None:
     """Put the pristine copy back in place of the bench database."""
-    if _is_postgresql(url):
-        admin, name = _split(url)
-        _copy_database(admin, name + PRISTINE_SUFFIX, name)
+    if options.is_postgresql:
+        _copy_database(options, _pristine_name(options), options.database_name)
     else:
-        path = _sqlite_path(url)
-        _copy_sqlite(path + ".pristine", path)
+        _copy_sqlite(_pristine_path(options), options.sqlite_path)
 
 
-def drop(url: str) -> None:
+def drop(options: Options) -> None:
     """Forget the pristine copy (the data set is being built again)."""
-    if _is_postgresql(url):
-        import psycopg
-        from psycopg import sql
-
-        admin, name = _split(url)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name + PRISTINE_SUFFIX)
-                )
-            )
-    elif os.path.exists(_sqlite_path(url) + ".pristine"):
-        os.remove(_sqlite_path(url) + ".pristine")
+    if options.is_postgresql:
+        _drop_database(options, _pristine_name(options))
+    else:
+        remove_sqlite_files(_pristine_path(options))

@@ -33,9 +33,10 @@ def run_batches(batches: Iterable[Callable[[], int]], *, threads: int | None = N
     """Run each batch (a callable returning a count) and return the sum of the counts.
 
     With more than one connection the batches run on that many threads, each with its own
-    connection, closed when the sweep ends; called inside a transaction, on the caller's. ``batches`` is consumed as the threads take work, so
-    a lazy iterable reads its next page only when a thread is free. The first error a batch
-    raises is raised here once the other batches have finished.
+    connection, closed when the sweep ends; called inside a transaction, on the caller's.
+    ``batches`` is consumed as the threads take work, so a lazy iterable reads its next page only
+    when a thread is free. The first error a batch raises is raised here once the other batches
+    have finished.
     """
     threads = batch_connections() if threads is None else threads
     # Inside the caller's transaction the batches must see its rows, which no other connection
